@@ -1,0 +1,1 @@
+"""Koshiki: formula cards, live calculators and spaced-repetition quizzes for deep learning."""

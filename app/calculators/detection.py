@@ -1,0 +1,94 @@
+"""Overlap measures for detection and segmentation."""
+
+from typing import Annotated
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from app.calculators.registry import calculator
+from app.calculators.types import (
+    BitMatrix,
+    Inputs,
+    InvalidInput,
+    Real,
+    Result,
+    Step,
+    described,
+    require_same_shape,
+)
+
+Box = Annotated[list[Real], Field(min_length=4, max_length=4)]
+
+
+def require_ordered_corners(name: str, box: list[float]) -> None:
+    x1, y1, x2, y2 = box
+    if x2 < x1 or y2 < y1:
+        raise InvalidInput(name, "corners must be [x1, y1, x2, y2] with x1 ≤ x2 and y1 ≤ y2")
+
+
+class IouInputs(Inputs):
+    box_a: Box = described(en="Box A as [x1, y1, x2, y2]", ja="ボックス A [x1, y1, x2, y2]")
+    box_b: Box = described(en="Box B as [x1, y1, x2, y2]", ja="ボックス B [x1, y1, x2, y2]")
+
+    @model_validator(mode="after")
+    def _ordered_corners(self) -> "IouInputs":
+        require_ordered_corners("box_a", self.box_a)
+        require_ordered_corners("box_b", self.box_b)
+        return self
+
+
+@calculator("iou", outputs=("iou", "intersection", "union"))
+def iou(inputs: IouInputs) -> Result:
+    a, b = np.asarray(inputs.box_a), np.asarray(inputs.box_b)
+    area_a = (a[2] - a[0]) * (a[3] - a[1])
+    area_b = (b[2] - b[0]) * (b[3] - b[1])
+    overlap = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None)
+    intersection = overlap[0] * overlap[1]
+    union = area_a + area_b - intersection
+    if union == 0:
+        raise InvalidInput("box_b", "both boxes have zero area, so IoU is 0/0")
+    return Result(
+        {"iou": intersection / union, "intersection": intersection, "union": union},
+        [
+            Step("|A|", area_a),
+            Step("|B|", area_b),
+            Step("overlap width, height", overlap),
+            Step("|A ∩ B|", intersection),
+            Step("|A ∪ B| = |A| + |B| − |A ∩ B|", union),
+            Step("IoU = |A ∩ B| / |A ∪ B|", intersection / union),
+        ],
+    )
+
+
+class DiceInputs(Inputs):
+    mask_a: BitMatrix = described(en="Mask A (rows of 0/1)", ja="マスク A（0/1 の行列）")
+    mask_b: BitMatrix = described(en="Mask B, same shape as A", ja="マスク B（A と同じ形）")
+
+    @model_validator(mode="after")
+    def _same_shape(self) -> "DiceInputs":
+        require_same_shape(self, "mask_a", "mask_b")
+        return self
+
+
+@calculator("dice", outputs=("dice", "iou"))
+def dice(inputs: DiceInputs) -> Result:
+    a = np.asarray(inputs.mask_a, dtype=bool)
+    b = np.asarray(inputs.mask_b, dtype=bool)
+    intersection = int((a & b).sum())
+    size_a, size_b, union = int(a.sum()), int(b.sum()), int((a | b).sum())
+    steps = [
+        Step("|A|", size_a),
+        Step("|B|", size_b),
+        Step("|A ∩ B|", intersection),
+        Step("|A ∪ B|", union),
+    ]
+    if union == 0:
+        # Both masks empty: 0/0. Libraries pick 0 or 1 by convention; we report undefined.
+        steps.append(Step("2|A ∩ B| / (|A| + |B|)", "0/0"))
+        return Result({"dice": None, "iou": None}, steps)
+    dice_value = 2 * intersection / (size_a + size_b)
+    steps += [
+        Step("Dice = 2|A ∩ B| / (|A| + |B|)", dice_value),
+        Step("IoU = |A ∩ B| / |A ∪ B|", intersection / union),
+    ]
+    return Result({"dice": dice_value, "iou": intersection / union}, steps)

@@ -1,0 +1,97 @@
+"""The calculator registry: ids mapped to functions, their input models and output names.
+
+Every module of this package is imported on first use, so a new calculator is one
+decorated function in any module here; nothing else (routes, templates) needs to change.
+"""
+
+import importlib
+import math
+import pkgutil
+import typing
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.calculators.types import Inputs, InvalidInput, Result, Step, jsonable
+
+_INFRASTRUCTURE = {"registry", "types"}
+_registry: dict[str, "Calculator"] = {}
+
+
+@dataclass(frozen=True)
+class Calculator:
+    id: str
+    function: Callable[[Any], Result]
+    input_model: type[Inputs]
+    outputs: tuple[str, ...]
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        return self.input_model.model_json_schema()
+
+    def parse(self, raw: dict[str, Any]) -> Inputs:
+        """Validate raw inputs; raise InvalidInput naming the field at fault."""
+        try:
+            return self.input_model.model_validate(raw)
+        except ValidationError as error:
+            first = error.errors()[0]
+            field = ".".join(str(part) for part in first["loc"]) or "(inputs)"
+            raise InvalidInput(field, first["msg"]) from None
+
+    def run(self, inputs: Inputs) -> Result:
+        """Compute outputs and steps as JSON-ready values; refuse a non-finite result."""
+        result = self.function(inputs)
+        if set(result.outputs) != set(self.outputs):
+            raise RuntimeError(f"{self.id} returned {sorted(result.outputs)}, not {self.outputs}")
+        outputs = {name: jsonable(result.outputs[name]) for name in self.outputs}
+        steps = [Step(step.label, jsonable(step.value)) for step in result.steps]
+        if not _all_finite([outputs, [step.value for step in steps]]):
+            raise InvalidInput(
+                "(inputs)", "the result overflows double precision; use smaller magnitudes"
+            )
+        return Result(outputs, steps)
+
+
+def calculator(calculator_id: str, *, outputs: tuple[str, ...]) -> Callable:
+    """Register a function `f(inputs: SomeInputs) -> Result` under `calculator_id`."""
+
+    def register(function: Callable[[Any], Result]) -> Callable[[Any], Result]:
+        hints = typing.get_type_hints(function)
+        input_model = next(hint for name, hint in hints.items() if name != "return")
+        if calculator_id in _registry:
+            raise RuntimeError(f"calculator id {calculator_id!r} registered twice")
+        _registry[calculator_id] = Calculator(calculator_id, function, input_model, outputs)
+        return function
+
+    return register
+
+
+@cache
+def _discover() -> None:
+    for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if module.name not in _INFRASTRUCTURE:
+            importlib.import_module(f"app.calculators.{module.name}")
+
+
+def get(calculator_id: str) -> Calculator | None:
+    _discover()
+    return _registry.get(calculator_id)
+
+
+def all_calculators() -> Iterator[Calculator]:
+    _discover()
+    yield from sorted(_registry.values(), key=lambda calc: calc.id)
+
+
+def _all_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_all_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_all_finite(item) for item in value)
+    return True

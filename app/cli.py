@@ -1,0 +1,64 @@
+"""The `koshiki` command: serve the app, load or check the catalog."""
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from app import catalog
+from app.config import Settings
+from app.db import make_engine, make_session_factory
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="koshiki", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="migrate, load the catalog, then serve the app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    commands.add_parser("load", help="migrate the database and load formulas/ into it")
+    commands.add_parser("check", help="validate every card and recompute its worked example")
+    arguments = parser.parse_args(argv)
+    settings = Settings()
+    try:
+        return COMMANDS[arguments.command](settings, arguments)
+    except catalog.CatalogError as error:
+        print(f"koshiki: the catalog has {len(error.problems)} problem(s):", file=sys.stderr)
+        print(error, file=sys.stderr)
+        return 1
+
+
+def _check(settings: Settings, _arguments: argparse.Namespace) -> int:
+    checked = catalog.read_catalog(settings.formulas_dir)
+    print(f"{len(checked.cards)} cards in {len(checked.categories)} categories: all valid")
+    return 0
+
+
+def _load(settings: Settings, _arguments: argparse.Namespace) -> int:
+    from app.main import prepare
+
+    engine = make_engine(settings)
+    report = prepare(settings, engine, make_session_factory(engine))
+    print(
+        f"catalog loaded: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.removed)} removed, {report.unchanged} unchanged"
+    )
+    return 0
+
+
+def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
+    import uvicorn
+
+    _load(settings, arguments)  # fail here, with the card named, before listening
+    print(f"Koshiki is ready at http://{arguments.host}:{arguments.port}", flush=True)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=arguments.host,
+        port=arguments.port,
+        workers=arguments.workers,
+    )
+    return 0
+
+
+COMMANDS = {"serve": _serve, "load": _load, "check": _check}

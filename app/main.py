@@ -1,0 +1,54 @@
+"""The application factory."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app import catalog
+from app.config import Settings
+from app.db import make_engine, make_session_factory, migrate, transaction
+from app.web import api, errors, pages
+from app.web.static import ImmutableStaticFiles
+from app.web.templating import STATIC_DIR, make_templates
+
+
+def prepare(
+    settings: Settings, engine: Engine, sessions: sessionmaker[Session]
+) -> catalog.SyncReport:
+    """Migrate the schema and load the catalog; raises CatalogError naming any bad card."""
+    migrate(engine)
+    with transaction(sessions) as session:
+        return catalog.load(session, settings.formulas_dir)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings)
+    sessions = make_session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.prepare_on_startup:
+            prepare(settings, engine, sessions)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Koshiki",
+        summary="Deep-learning formula cards with live calculators",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,  # served by pages.docs from our own static files
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.templates = make_templates()
+    app.mount("/static", ImmutableStaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    errors.install(app)
+    return app

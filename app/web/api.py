@@ -1,0 +1,169 @@
+"""The JSON API: formula cards and calculators."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+
+from app import calculators, catalog, search
+from app.calculators import Calculator
+from app.models import Formula
+from app.web.deps import SessionDep, calculator_or_404, formula_or_404
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class Title(BaseModel):
+    ja: str
+    en: str
+
+
+class FormulaSummary(BaseModel):
+    id: str
+    title: Title
+    category: str
+    tags: list[str]
+    calculator: str | None
+
+
+class SymbolOut(BaseModel):
+    latex: str
+    ja: str
+    en: str
+
+
+class FormulaDetail(FormulaSummary):
+    syllabus: dict[str, str]
+    latex: list[str]
+    symbols: list[SymbolOut]
+    source: list[dict[str, Any]]
+    variants: list[dict[str, Any]]
+    wrong_forms: list[dict[str, Any]]
+    example: dict[str, Any] | None
+    notes: Title
+    mistakes: Title
+
+
+class CalculatorInfo(BaseModel):
+    id: str
+    inputs: dict[str, Any]
+    """JSON Schema of the inputs."""
+    outputs: list[str]
+
+
+class StepOut(BaseModel):
+    label: str
+    value: Any
+
+
+class Calculation(BaseModel):
+    id: str
+    outputs: dict[str, Any]
+    steps: list[StepOut]
+
+
+def summary(formula: Formula) -> dict[str, Any]:
+    return {
+        "id": formula.id,
+        "title": {"ja": formula.title_ja, "en": formula.title_en},
+        "category": formula.category_id,
+        "tags": [tag.name for tag in formula.tags],
+        "calculator": formula.calculator,
+    }
+
+
+def detail(formula: Formula) -> dict[str, Any]:
+    return {
+        **summary(formula),
+        "syllabus": {"area": formula.syllabus_area, "status": formula.syllabus_status},
+        "latex": formula.latex,
+        "symbols": [
+            {"latex": s.latex, "ja": s.meaning_ja, "en": s.meaning_en} for s in formula.symbols
+        ],
+        "source": formula.source,
+        "variants": formula.variants,
+        "wrong_forms": formula.wrong_forms,
+        "example": formula.example,
+        "notes": {"ja": formula.notes_ja, "en": formula.notes_en},
+        "mistakes": {"ja": formula.mistakes_ja, "en": formula.mistakes_en},
+    }
+
+
+SearchQuery = Annotated[
+    str | None,
+    Query(max_length=search.MAX_QUERY_LENGTH, description="Words that every card must match"),
+]
+
+
+@router.get("/formulas", response_model=list[FormulaSummary])
+def list_formulas(session: SessionDep, q: SearchQuery = None) -> list[dict[str, Any]]:
+    """All formula cards in catalog order, or those matching the search `q`, best first."""
+    if q is not None and q.strip():
+        formulas = catalog.formulas_by_id(session, search.search(session, q))
+    else:
+        formulas = [f for c in catalog.categories_with_formulas(session) for f in c.formulas]
+    return [summary(formula) for formula in formulas]
+
+
+@router.get("/formulas/{formula_id}", response_model=FormulaDetail)
+def get_formula(formula_id: str, session: SessionDep) -> dict[str, Any]:
+    """One formula card in full: LaTeX, legend, sources, notes and worked example."""
+    return detail(formula_or_404(session, formula_id))
+
+
+def calculator_info(calculator: Calculator) -> dict[str, Any]:
+    return {
+        "id": calculator.id,
+        "inputs": calculator.input_schema,
+        "outputs": list(calculator.outputs),
+    }
+
+
+@router.get("/calculators", response_model=list[CalculatorInfo])
+def list_calculators() -> list[dict[str, Any]]:
+    """Every calculator with the JSON Schema of its inputs and the names of its outputs."""
+    return [calculator_info(calculator) for calculator in calculators.all_calculators()]
+
+
+@router.get("/calculators/{calculator_id}", response_model=CalculatorInfo)
+def describe_calculator(calculator_id: str) -> dict[str, Any]:
+    """One calculator: the JSON Schema of its inputs and the names of its outputs."""
+    return calculator_info(calculator_or_404(calculator_id))
+
+
+def calculation(calculator: Calculator, inputs: calculators.types.Inputs) -> dict[str, Any]:
+    result = calculator.run(inputs)
+    return {
+        "id": calculator.id,
+        "outputs": result.outputs,
+        "steps": [{"label": step.label, "value": step.value} for step in result.steps],
+    }
+
+
+def _add_calculation_route(calculator: Calculator) -> None:
+    """One POST route per calculator, so OpenAPI documents each one's inputs."""
+
+    def calculate(inputs: calculator.input_model) -> dict[str, Any]:  # type: ignore[name-defined]
+        return calculation(calculator, inputs)
+
+    router.add_api_route(
+        f"/calculators/{calculator.id}",
+        calculate,
+        methods=["POST"],
+        response_model=Calculation,
+        summary=f"Compute {calculator.id}",
+        description=(
+            f"Outputs: {', '.join(calculator.outputs)}. Invalid input gets a 422 whose "
+            "`detail` names the field and the reason."
+        ),
+        operation_id=f"calculate_{calculator.id.replace('-', '_')}",
+    )
+
+
+for _calculator in calculators.all_calculators():
+    _add_calculation_route(_calculator)
+
+
+@router.post("/calculators/{calculator_id}", include_in_schema=False)
+def unknown_calculator(calculator_id: str) -> None:
+    raise HTTPException(404, f"no calculator has the id '{calculator_id}'")

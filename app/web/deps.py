@@ -1,0 +1,42 @@
+"""Typed dependencies shared by the routers."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Cookie, Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from app import calculators, catalog
+from app.calculators import Calculator
+from app.cards import LANGUAGES, Language
+from app.models import Formula
+from app.web.i18n import DEFAULT_LANGUAGE
+
+LANGUAGE_COOKIE = "lang"
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def get_language(lang: Annotated[str | None, Cookie()] = None) -> Language:
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE  # type: ignore[return-value]
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+LanguageDep = Annotated[Language, Depends(get_language)]
+
+
+def formula_or_404(session: Session, formula_id: str) -> Formula:
+    formula = catalog.get_formula(session, formula_id)
+    if formula is None:
+        raise HTTPException(404, f"no formula card has the id '{formula_id}'")
+    return formula
+
+
+def calculator_or_404(calculator_id: str) -> Calculator:
+    calculator = calculators.get(calculator_id)
+    if calculator is None:
+        raise HTTPException(404, f"no calculator has the id '{calculator_id}'")
+    return calculator

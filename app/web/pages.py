@@ -1,0 +1,139 @@
+"""HTML pages: the catalog, a card with its live calculator, the language switch, API docs."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from app import calculators, catalog, search
+from app.cards import LANGUAGES
+from app.models import Formula
+from app.web.deps import LANGUAGE_COOKIE, LanguageDep, SessionDep, formula_or_404
+from app.web.forms import field_of, form_fields, initial_texts, parse_form
+from app.web.templating import SWAGGER_CSS, SWAGGER_JS, static_url
+
+router = APIRouter(include_in_schema=False)
+A_YEAR = 365 * 24 * 3600
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    return request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status_code
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def catalog_page(
+    request: Request,
+    session: SessionDep,
+    lang: LanguageDep,
+    q: Annotated[str, Query(max_length=search.MAX_QUERY_LENGTH)] = "",
+) -> Response:
+    """Every card grouped by category, or the cards matching a search."""
+    query = q.strip()
+    results = catalog.formulas_by_id(session, search.search(session, query)) if query else None
+    categories = [] if query else catalog.categories_with_formulas(session)
+    return render(
+        request, "catalog.html", lang=lang, q=query, results=results, categories=categories
+    )
+
+
+def calculator_state(formula: Formula, texts: dict[str, str] | None = None) -> dict[str, Any]:
+    """Form texts, field errors and the result for the card's calculator.
+
+    `texts` are what the learner typed; without them the card's worked example is used.
+    """
+    calculator = calculators.get(formula.calculator or "")
+    if calculator is None:
+        return {"calculator": None}
+    example = (formula.example or {}).get("inputs")
+    texts = texts if texts is not None else initial_texts(calculator, example)
+    inputs, errors = parse_form(calculator, texts)
+    result = None
+    if inputs is not None:
+        try:
+            result = calculator.run(inputs)
+        except calculators.InvalidInput as error:
+            errors = {field_of(error): error.reason}
+    known = {field.name for field in form_fields(calculator)}
+    return {
+        "calculator": calculator,
+        "fields": form_fields(calculator),
+        "texts": texts,
+        "errors": {name: message for name, message in errors.items() if name in known},
+        "general_error": next((m for n, m in errors.items() if n not in known), None),
+        "result": result,
+    }
+
+
+@router.get("/formulas/{formula_id}", response_class=HTMLResponse)
+def formula_page(
+    formula_id: str, request: Request, session: SessionDep, lang: LanguageDep
+) -> Response:
+    """A card: formula, legend, live calculator, variants, notes, mistakes, sources."""
+    formula = formula_or_404(session, formula_id)
+    return render(request, "formula.html", lang=lang, formula=formula, **calculator_state(formula))
+
+
+async def _typed_texts(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {name: value for name, value in form.items() if isinstance(value, str)}
+
+
+@router.post("/formulas/{formula_id}", response_class=HTMLResponse)
+async def formula_page_submitted(
+    formula_id: str, request: Request, session: SessionDep, lang: LanguageDep
+) -> Response:
+    """The card page recomputed from a plain form post (works without JavaScript)."""
+    formula = formula_or_404(session, formula_id)
+    state = calculator_state(formula, await _typed_texts(request))
+    return render(
+        request, "formula.html", status_code=_status(state), lang=lang, formula=formula, **state
+    )
+
+
+@router.post("/formulas/{formula_id}/result", response_class=HTMLResponse)
+async def calculator_result(
+    formula_id: str, request: Request, session: SessionDep, lang: LanguageDep
+) -> Response:
+    """Only the result and the field messages, for live updates as the learner types."""
+    formula = formula_or_404(session, formula_id)
+    state = calculator_state(formula, await _typed_texts(request))
+    return render(
+        request,
+        "_result.html",
+        status_code=_status(state),
+        lang=lang,
+        formula=formula,
+        live=True,
+        **state,
+    )
+
+
+def _status(state: dict[str, Any]) -> int:
+    return 422 if state.get("errors") or state.get("general_error") else 200
+
+
+@router.get("/language/{language}")
+def switch_language(language: str, next: str = "/") -> Response:
+    """Remember the interface language in a cookie, then go back to the page."""
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    response = RedirectResponse(target, status_code=303)
+    if language in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE, language, max_age=A_YEAR, samesite="lax", httponly=True
+        )
+    return response
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> Response:
+    """Swagger UI for the API, from our own static files (works offline)."""
+    return get_swagger_ui_html(
+        openapi_url=request.app.openapi_url,
+        title="Koshiki API",
+        swagger_js_url=static_url(SWAGGER_JS),
+        swagger_css_url=static_url(SWAGGER_CSS),
+        swagger_favicon_url=static_url("favicon.svg"),
+    )

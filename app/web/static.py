@@ -1,0 +1,15 @@
+"""Static files, cached for a year when the URL carries a content hash (`?v=`)."""
+
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+A_YEAR = 365 * 24 * 3600
+
+
+class ImmutableStaticFiles(StaticFiles):
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if b"v=" in scope.get("query_string", b""):
+            response.headers["Cache-Control"] = f"public, max-age={A_YEAR}, immutable"
+        return response
