@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 KEBAB_CASE = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Text = Annotated[str, Field(min_length=1)]
@@ -90,14 +90,6 @@ class Card(Strict):
     notes: Localized
     mistakes: Localized
 
-    @model_validator(mode="after")
-    def _calculator_needs_example(self) -> "Card":
-        if self.calculator and self.example is None:
-            raise ValueError("a card with a calculator needs a worked `example`")
-        if self.example and not self.calculator:
-            raise ValueError("`example` needs a `calculator` to recompute it")
-        return self
-
 
 class CardError(Exception):
     """A card file that cannot be used, with where and why."""
@@ -108,8 +100,9 @@ class CardError(Exception):
 
 
 FRONT_MATTER = re.compile(r"\A---\n(?P<yaml>.*?)\n---\n(?P<body>.*)\Z", re.DOTALL)
-LANGUAGE_HEADING = re.compile(r"^## (ja|en)[ \t]*$", re.MULTILINE)
-PART_HEADING = re.compile(r"^### (notes|mistakes)[ \t]*$", re.MULTILINE)
+LANGUAGE_HEADING = re.compile(r"^## (\S.*?)[ \t]*$", re.MULTILINE)
+PART_HEADING = re.compile(r"^### (\S.*?)[ \t]*$", re.MULTILINE)
+PARTS = ("notes", "mistakes")
 
 
 def content_hash(raw: bytes) -> str:
@@ -142,6 +135,10 @@ def read_card(path: Path) -> tuple[Card, str]:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(card)"
         raise CardError(path, where, first["msg"]) from None
+    if card.calculator and card.example is None:
+        raise CardError(path, "example", "a card with a calculator needs a worked example")
+    if card.example and not card.calculator:
+        raise CardError(path, "example", "needs a `calculator` to recompute it")
     if card.id != path.stem:
         raise CardError(path, "id", f"'{card.id}' must equal the file name '{path.stem}'")
     if card.category != path.parent.name:
@@ -158,10 +155,18 @@ def _body_sections(path: Path, body: str) -> dict[str, dict[str, str]]:
     if languages[0].strip():
         raise CardError(path, "(body)", "text before the first '## ja' or '## en' heading")
     for language, language_text in zip(languages[1::2], languages[2::2], strict=True):
+        if language not in LANGUAGES:
+            raise CardError(path, "(body)", f"'## {language}': sections are '## ja' and '## en'")
         parts = PART_HEADING.split(language_text)
         if parts[0].strip():
             raise CardError(path, f"(body) {language}", "text before '### notes'")
         for part, part_text in zip(parts[1::2], parts[2::2], strict=True):
+            if part not in PARTS:
+                raise CardError(
+                    path,
+                    f"(body) {language}",
+                    f"'### {part}': parts are '### notes', '### mistakes'",
+                )
             if language in sections[part]:
                 raise CardError(path, f"{part}.{language}", "section appears twice")
             sections[part][language] = part_text.strip()

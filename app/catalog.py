@@ -125,7 +125,10 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
                 id=entry.id, title_ja=entry.title.ja, title_en=entry.title.en, position=position
             )
         )
-    stored = dict(session.execute(select(Formula.id, Formula.content_hash)).tuples().all())
+    stored = {
+        row.id: row.content_hash
+        for row in session.execute(select(Formula.id, Formula.content_hash))
+    }
     for card, digest in catalog.cards:
         if stored.get(card.id) == digest:
             report.unchanged += 1

@@ -23,7 +23,8 @@ class SoftmaxInputs(Inputs):
 
 @calculator("softmax", outputs=("probabilities",))
 def softmax(inputs: SoftmaxInputs) -> Result:
-    scaled = np.asarray(inputs.logits) / inputs.temperature
+    with np.errstate(over="ignore"):  # an overflow is reported below, by field
+        scaled = np.asarray(inputs.logits) / inputs.temperature
     if not np.isfinite(scaled).all():
         raise InvalidInput("temperature", "is too small for these logits: z / T overflows")
     shift = scaled.max()

@@ -1,0 +1,87 @@
+"""Loading formulas/ into the database: idempotent, all or nothing, searchable."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app import catalog, search
+from app.config import Settings
+from app.db import make_engine, make_session_factory, migrate, transaction
+from app.models import Formula, Symbol
+
+
+@pytest.fixture
+def sessions(settings: Settings):  # noqa: ANN201
+    engine = make_engine(settings)
+    migrate(engine)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def load(sessions, formulas_dir: Path) -> catalog.SyncReport:  # noqa: ANN001
+    with transaction(sessions) as session:
+        return catalog.load(session, formulas_dir)
+
+
+def count(sessions, model: type) -> int:  # noqa: ANN001
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_reloading_an_unchanged_catalog_writes_nothing(sessions, formulas_dir: Path) -> None:  # noqa: ANN001
+    first = load(sessions, formulas_dir)
+    second = load(sessions, formulas_dir)
+    assert len(first.added) == second.unchanged >= 12
+    assert second.added == second.updated == second.removed == []
+
+
+def test_an_edited_card_is_updated_and_a_removed_file_removes_its_card(
+    sessions,
+    formulas_dir: Path,  # noqa: ANN001
+) -> None:
+    load(sessions, formulas_dir)
+    softmax = formulas_dir / "activations" / "softmax.md"
+    softmax.write_text(softmax.read_text().replace("Softmax with temperature", "Softmax (T)"))
+    (formulas_dir / "optimizers" / "sgd.md").unlink()
+    report = load(sessions, formulas_dir)
+    assert report.updated == ["softmax"]
+    assert report.removed == ["sgd"]
+    with sessions() as session:
+        assert catalog.get_formula(session, "softmax").title_en == "Softmax (T)"
+        assert catalog.get_formula(session, "sgd") is None
+        assert "sgd" not in search.search(session, "SGD")  # gone from the search index too
+
+
+def test_a_failed_load_leaves_the_previous_catalog_intact(sessions, formulas_dir: Path) -> None:  # noqa: ANN001
+    load(sessions, formulas_dir)
+    before = (count(sessions, Formula), count(sessions, Symbol))
+    (formulas_dir / "optimizers" / "sgd.md").unlink()
+    broken = formulas_dir / "activations" / "sigmoid.md"
+    broken.write_text(broken.read_text().replace("category: activations", "category: nowhere"))
+    with pytest.raises(catalog.CatalogError) as caught:
+        load(sessions, formulas_dir)
+    assert "sigmoid.md: category" in str(caught.value)
+    assert (count(sessions, Formula), count(sessions, Symbol)) == before
+
+
+def test_every_problem_is_reported_not_only_the_first(formulas_dir: Path) -> None:
+    for name in ("sigmoid", "softmax"):
+        path = formulas_dir / "activations" / f"{name}.md"
+        path.write_text(path.read_text().replace("\nsymbols:", "\nsymbolz:"))
+    with pytest.raises(catalog.CatalogError) as caught:
+        catalog.read_catalog(formulas_dir)
+    assert len(caught.value.problems) == 2
+
+
+def test_a_wrong_worked_example_fails_the_check(formulas_dir: Path) -> None:
+    path = formulas_dir / "cnn" / "conv-output-size.md"
+    text = path.read_text()
+    front = text.split("---")[1]
+    expected = front.split("output_size:")[1].split("}")[0].strip()
+    path.write_text(text.replace(f"output_size: {expected}", f"output_size: {int(expected) + 1}"))
+    with pytest.raises(catalog.CatalogError) as caught:
+        catalog.read_catalog(formulas_dir)
+    problem = caught.value.problems[0]
+    assert problem.field == "example.outputs.output_size"
+    assert "the calculator gives" in problem.reason
