@@ -47,7 +47,7 @@ def write_card(tmp_path: Path, text: str, name: str = "softmax") -> Path:
 def test_malformed_cards_name_the_field_and_reason(
     tmp_path: Path,
     change,
-    field: str,  # noqa: ANN001
+    field: str,
     reason: str,
 ) -> None:
     with pytest.raises(CardError) as caught:
@@ -58,8 +58,10 @@ def test_malformed_cards_name_the_field_and_reason(
 
 def test_a_valid_card_reads_with_both_languages(tmp_path: Path) -> None:
     card, digest = read_card(write_card(tmp_path, SOFTMAX))
-    assert card.title.ja and card.title.en
-    assert "最大値" in card.notes.ja and "largest logit" in card.notes.en
+    assert card.title.ja
+    assert card.title.en
+    assert "最大値" in card.notes.ja
+    assert "largest logit" in card.notes.en
     assert len(digest) == 64
 
 

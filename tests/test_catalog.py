@@ -12,24 +12,24 @@ from app.models import Formula, Symbol
 
 
 @pytest.fixture
-def sessions(settings: Settings):  # noqa: ANN201
+def sessions(settings: Settings):
     engine = make_engine(settings)
     migrate(engine)
     yield make_session_factory(engine)
     engine.dispose()
 
 
-def load(sessions, formulas_dir: Path) -> catalog.SyncReport:  # noqa: ANN001
+def load(sessions, formulas_dir: Path) -> catalog.SyncReport:
     with transaction(sessions) as session:
         return catalog.load(session, formulas_dir)
 
 
-def count(sessions, model: type) -> int:  # noqa: ANN001
+def count(sessions, model: type) -> int:
     with sessions() as session:
         return session.scalar(select(func.count()).select_from(model))
 
 
-def test_reloading_an_unchanged_catalog_writes_nothing(sessions, formulas_dir: Path) -> None:  # noqa: ANN001
+def test_reloading_an_unchanged_catalog_writes_nothing(sessions, formulas_dir: Path) -> None:
     first = load(sessions, formulas_dir)
     second = load(sessions, formulas_dir)
     assert len(first.added) == second.unchanged >= 12
@@ -38,7 +38,7 @@ def test_reloading_an_unchanged_catalog_writes_nothing(sessions, formulas_dir: P
 
 def test_an_edited_card_is_updated_and_a_removed_file_removes_its_card(
     sessions,
-    formulas_dir: Path,  # noqa: ANN001
+    formulas_dir: Path,
 ) -> None:
     load(sessions, formulas_dir)
     softmax = formulas_dir / "activations" / "softmax.md"
@@ -53,7 +53,7 @@ def test_an_edited_card_is_updated_and_a_removed_file_removes_its_card(
         assert "sgd" not in search.search(session, "SGD")  # gone from the search index too
 
 
-def test_a_failed_load_leaves_the_previous_catalog_intact(sessions, formulas_dir: Path) -> None:  # noqa: ANN001
+def test_a_failed_load_leaves_the_previous_catalog_intact(sessions, formulas_dir: Path) -> None:
     load(sessions, formulas_dir)
     before = (count(sessions, Formula), count(sessions, Symbol))
     (formulas_dir / "optimizers" / "sgd.md").unlink()

@@ -47,7 +47,7 @@ def test_load_reports_what_changed(
 def test_the_app_refuses_to_start_with_a_bad_card(tmp_path: Path, formulas_dir: Path) -> None:
     break_sigmoid(formulas_dir)
     app = create_app(Settings(data_dir=tmp_path / "data", formulas_dir=formulas_dir))
-    with pytest.raises(CatalogError, match="sigmoid.md"), TestClient(app):
+    with pytest.raises(CatalogError, match=r"sigmoid\.md"), TestClient(app):
         pass
 
 

@@ -44,7 +44,7 @@ def test_iou_matches_the_torchvision_definition(box_a: list[float], box_b: list[
         ([0, 0, 4, 4], [1, 1, 2, 2], 1 / 16, 1, 16),  # nested
     ],
 )
-def test_iou_known_cases(box_a, box_b, iou, intersection, union) -> None:  # noqa: ANN001
+def test_iou_known_cases(box_a, box_b, iou, intersection, union) -> None:
     outputs = compute("iou", box_a=box_a, box_b=box_b)
     assert_close(
         [outputs["iou"], outputs["intersection"], outputs["union"]], [iou, intersection, union]
@@ -74,7 +74,7 @@ def mask_pairs(draw: st.DrawFn) -> tuple[list[list[int]], list[list[int]]]:
 
 
 @given(mask_pairs())
-def test_dice_and_iou_match_their_definitions(masks) -> None:  # noqa: ANN001
+def test_dice_and_iou_match_their_definitions(masks) -> None:
     a, b = (np.asarray(mask, dtype=bool) for mask in masks)
     outputs = compute("dice", mask_a=masks[0], mask_b=masks[1])
     if not (a | b).any():

@@ -21,7 +21,7 @@ def predictions_and_one_hot_targets(draw: st.DrawFn) -> tuple[list[list[float]],
 
 
 @given(predictions_and_one_hot_targets())
-def test_cross_entropy_matches_torch_nll_of_log_probabilities(case) -> None:  # noqa: ANN001
+def test_cross_entropy_matches_torch_nll_of_log_probabilities(case) -> None:
     probabilities, targets = case
     expected = torch.nn.functional.nll_loss(
         torch.log(tensor(probabilities)), torch.tensor(np.argmax(targets, axis=1))

@@ -23,7 +23,7 @@ def example_inputs(calculator_id: str) -> dict[str, Any]:
     raise AssertionError(f"no card uses {calculator_id}")
 
 
-def post_raw(client: TestClient, calculator_id: str, body: str):  # noqa: ANN201
+def post_raw(client: TestClient, calculator_id: str, body: str):
     return client.post(
         f"/api/calculators/{calculator_id}",
         content=body,
@@ -46,7 +46,9 @@ def test_formula_list_has_the_contract_fields(readonly_client: TestClient) -> No
 
 def test_formula_detail_has_latex_symbols_and_source(readonly_client: TestClient) -> None:
     card = readonly_client.get("/api/formulas/conv-output-size").json()
-    assert card["latex"] and card["symbols"] and card["source"]
+    assert card["latex"]
+    assert card["symbols"]
+    assert card["source"]
     assert all({"latex", "ja", "en"} <= set(symbol) for symbol in card["symbols"])
     assert card["calculator"] == "conv-output-size"
 

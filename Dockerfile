@@ -1,0 +1,19 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 KOSHIKI_DATA_DIR=/data
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY app ./app
+RUN pip install --no-cache-dir -e .
+COPY alembic.ini ./
+COPY alembic ./alembic
+COPY formulas ./formulas
+COPY templates ./templates
+COPY static ./static
+
+RUN useradd --system --uid 1000 koshiki && mkdir /data && chown koshiki /data
+USER koshiki
+VOLUME /data
+EXPOSE 8000
+CMD ["koshiki", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,75 @@
+"""What a learner sees in a real browser: rendered math, live results, remembered language."""
+
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import wait_for_mathjax
+
+pytestmark = pytest.mark.browser
+
+
+def assert_math_rendered_cleanly(page: Page) -> None:
+    wait_for_mathjax(page)
+    assert page.locator("mjx-container").count() > 0
+    assert page.locator("mjx-merror").count() == 0, page.locator("mjx-merror").all_inner_texts()
+    text = page.locator("main").inner_text()
+    assert "$$" not in text
+    assert "\\[" not in text
+    assert "\\(" not in text
+
+
+def test_card_page_renders_math_and_recomputes_as_the_learner_types(
+    page: Page, server: str, outside_requests: list[str], test_output: Path
+) -> None:
+    page.goto(f"{server}/formulas/softmax")
+    assert_math_rendered_cleanly(page)
+    first = page.locator('[data-output="probabilities"] data').first
+    expect(first).to_have_attribute("value", "0.6590011388859679")  # the worked example
+
+    page.fill("#input-logits", "1, 2, 3")
+    expect(first).to_have_attribute("value", "0.09003057317038046")
+    page.fill("#input-temperature", "100")
+    expect(first).to_have_attribute("value", "0.33000561097102177")
+
+    page.fill("#input-temperature", "-1")
+    expect(page.locator("#error-temperature")).to_contain_text("greater than 0")
+    page.fill("#input-temperature", "1")
+    expect(page.locator("#error-temperature")).to_have_text("")
+    expect(first).to_have_attribute("value", "0.09003057317038046")
+
+    page.screenshot(path=test_output / "card-softmax.png", full_page=True)
+    assert outside_requests == []  # nothing but our own server was asked for anything
+
+
+def test_every_card_and_the_catalog_render_without_math_errors(page: Page, server: str) -> None:
+    with urllib.request.urlopen(f"{server}/api/formulas") as response:
+        ids = [card["id"] for card in json.load(response)]
+    for path in ["/", *(f"/formulas/{card_id}" for card_id in ids)]:
+        page.goto(server + path)
+        assert_math_rendered_cleanly(page)
+
+
+def test_language_choice_survives_a_reload(page: Page, server: str) -> None:
+    page.goto(f"{server}/formulas/adam")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.reload()
+    expect(page.get_by_role("heading", name="Common mistakes")).to_be_visible()
+
+
+def test_the_form_works_with_javascript_off(browser, server: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{server}/formulas/conv-output-size")
+    page.fill("#input-input_size", "224")
+    page.fill("#input-kernel_size", "7")
+    page.fill("#input-stride", "2")
+    page.fill("#input-padding", "3")
+    page.fill("#input-dilation", "1")
+    page.get_by_role("button", name="計算する").click()
+    expect(page.locator('[data-output="output_size"] data')).to_have_attribute("value", "112")
+    context.close()

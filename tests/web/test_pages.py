@@ -1,0 +1,121 @@
+"""Server-rendered pages, as a browser without JavaScript sees them."""
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+
+def test_catalog_groups_cards_by_category_in_japanese_by_default(client: TestClient) -> None:
+    page = client.get("/").text
+    assert '<html lang="ja">' in page
+    assert "活性化関数" in page
+    assert "最適化手法" in page
+    assert page.index('id="activations"') < page.index('id="optimizers"')
+    assert "ソフトマックス関数（温度付き）" in page
+    assert r"\[y_k = \frac{\exp(z_k / T)}" in page  # formulas delimited for MathJax
+    assert "$$" not in page
+
+
+def test_language_switch_is_remembered(client: TestClient) -> None:
+    response = client.get("/language/en", params={"next": "/formulas/adam"}, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/formulas/adam"
+    page = client.get("/formulas/adam").text  # the cookie now travels with every request
+    assert '<html lang="en">' in page
+    assert "Common mistakes" in page
+    assert '<html lang="ja">' in client.get("/language/ja", params={"next": "/"}).text
+
+
+def test_language_switch_never_redirects_off_site(client: TestClient) -> None:
+    for target in ("https://evil.example", "//evil.example"):
+        response = client.get("/language/en", params={"next": target}, follow_redirects=False)
+        assert response.headers["location"] == "/"
+
+
+def test_card_page_shows_every_part(client: TestClient) -> None:
+    page = client.get("/formulas/conv-output-size").text
+    for part in ("記号の意味", "計算機", "解説", "よくある間違い", "出典"):
+        assert part in page
+    assert "Dumoulin" in page  # the primary source
+    assert 'aria-live="polite"' in page
+    assert '<label for="input-input_size">' in page
+    assert re.search(r'data-output="output_size".*?<data value="\d+">', page, re.S)
+
+
+def test_plain_form_post_recomputes_without_javascript(client: TestClient) -> None:
+    response = client.post("/formulas/softmax", data={"logits": "0, 0", "temperature": "1"})
+    assert response.status_code == 200
+    assert '<data value="0.5">0.5</data>' in response.text
+
+
+def test_live_result_fragment_has_only_the_result(client: TestClient) -> None:
+    response = client.post("/formulas/sigmoid/result", data={"x": "0"})
+    assert response.status_code == 200
+    assert "<html" not in response.text
+    assert '<data value="0.25">0.25</data>' in response.text  # σ′(0)
+
+
+@pytest.mark.parametrize(
+    ("card", "form", "field", "message"),
+    [
+        (
+            "softmax",
+            {"logits": "1, abc", "temperature": "1"},
+            "logits",
+            "&#39;abc&#39; is not a number",
+        ),
+        ("softmax", {"logits": "1, 2", "temperature": "-1"}, "temperature", "greater than 0"),
+        ("softmax", {"logits": "", "temperature": "1"}, "logits", "Field required"),
+        ("softmax", {"logits": "nan", "temperature": "1"}, "logits", "finite number"),
+        ("conv-output-size", {"input_size": "3", "kernel_size": "5"}, "kernel_size", "fits"),
+        (
+            "conv-output-size",
+            {"input_size": "3.5", "kernel_size": "1"},
+            "input_size",
+            "not a whole number",
+        ),
+        ("sgd", {"params": "1, 2", "grads": "1", "lr": "0.1"}, "grads", "same shape"),
+    ],
+)
+def test_bad_form_input_shows_a_message_next_to_the_field(
+    client: TestClient, card: str, form: dict, field: str, message: str
+) -> None:
+    for url in (f"/formulas/{card}", f"/formulas/{card}/result"):
+        response = client.post(url, data=form)
+        assert response.status_code == 422
+        error = re.search(rf'id="error-{field}"[^>]*>([^<]*)<', response.text)
+        assert error is not None
+        assert message in error.group(1)
+
+
+def test_search_page_escapes_what_the_user_typed(client: TestClient) -> None:
+    page = client.get("/", params={"q": "<script>alert(1)</script>"}).text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_search_page_finds_cards(client: TestClient) -> None:
+    page = client.get("/", params={"q": "交差エントロピー"}).text
+    assert 'href="/formulas/cross-entropy"' in page
+
+
+def test_unknown_card_is_a_404_page(client: TestClient) -> None:
+    response = client.get("/formulas/nope")
+    assert response.status_code == 404
+    assert "<html" in response.text
+    assert "nope" in response.text
+
+
+def test_api_docs_are_served_from_our_own_static_files(client: TestClient) -> None:
+    page = client.get("/docs").text
+    assert "/static/vendor/swagger-ui-5.32.0/swagger-ui-bundle.js?v=" in page
+    assert "cdn" not in page.lower()
+
+
+def test_static_assets_with_a_hash_are_cached_for_a_year(client: TestClient) -> None:
+    page = client.get("/").text
+    stylesheet = re.search(r'href="(/static/css/app\.css\?v=\w+)"', page).group(1)
+    response = client.get(stylesheet)
+    assert response.status_code == 200
+    assert "immutable" in response.headers["cache-control"]
