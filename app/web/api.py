@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from app import calculators, catalog, search
 from app.calculators import Calculator
+from app.calculators.types import Inputs
 from app.models import Formula
 from app.web.deps import SessionDep, calculator_or_404, formula_or_404
 
@@ -131,7 +132,7 @@ def describe_calculator(calculator_id: str) -> dict[str, Any]:
     return calculator_info(calculator_or_404(calculator_id))
 
 
-def calculation(calculator: Calculator, inputs: calculators.types.Inputs) -> dict[str, Any]:
+def calculation(calculator: Calculator, inputs: Inputs) -> dict[str, Any]:
     result = calculator.run(inputs)
     return {
         "id": calculator.id,

@@ -76,9 +76,23 @@ def formula_page(
     return render(request, "formula.html", lang=lang, formula=formula, **calculator_state(formula))
 
 
-async def _typed_texts(request: Request) -> dict[str, str]:
+async def _recomputed(
+    formula_id: str, request: Request, session: SessionDep, lang: LanguageDep, template: str
+) -> Response:
+    """`template` rendered with the calculator recomputed from the posted form."""
+    formula = formula_or_404(session, formula_id)
     form = await request.form()
-    return {name: value for name, value in form.items() if isinstance(value, str)}
+    texts = {name: value for name, value in form.items() if isinstance(value, str)}
+    state = calculator_state(formula, texts)
+    return render(
+        request,
+        template,
+        status_code=_status(state),
+        lang=lang,
+        formula=formula,
+        live=template == "_result.html",
+        **state,
+    )
 
 
 @router.post("/formulas/{formula_id}", response_class=HTMLResponse)
@@ -86,11 +100,7 @@ async def formula_page_submitted(
     formula_id: str, request: Request, session: SessionDep, lang: LanguageDep
 ) -> Response:
     """The card page recomputed from a plain form post (works without JavaScript)."""
-    formula = formula_or_404(session, formula_id)
-    state = calculator_state(formula, await _typed_texts(request))
-    return render(
-        request, "formula.html", status_code=_status(state), lang=lang, formula=formula, **state
-    )
+    return await _recomputed(formula_id, request, session, lang, "formula.html")
 
 
 @router.post("/formulas/{formula_id}/result", response_class=HTMLResponse)
@@ -98,17 +108,7 @@ async def calculator_result(
     formula_id: str, request: Request, session: SessionDep, lang: LanguageDep
 ) -> Response:
     """Only the result and the field messages, for live updates as the learner types."""
-    formula = formula_or_404(session, formula_id)
-    state = calculator_state(formula, await _typed_texts(request))
-    return render(
-        request,
-        "_result.html",
-        status_code=_status(state),
-        lang=lang,
-        formula=formula,
-        live=True,
-        **state,
-    )
+    return await _recomputed(formula_id, request, session, lang, "_result.html")
 
 
 def _status(state: dict[str, Any]) -> int:
