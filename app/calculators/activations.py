@@ -1,5 +1,7 @@
 """Activation functions."""
 
+from typing import Any
+
 import numpy as np
 
 from app.calculators.registry import calculator
@@ -21,7 +23,13 @@ class SoftmaxInputs(Inputs):
     temperature: Real = described(1.0, gt=0, en="Temperature T (> 0)", ja="温度 T（> 0）")
 
 
-@calculator("softmax", outputs=("probabilities",))
+def _sample_softmax(rng: np.random.Generator) -> dict[str, Any]:
+    return {"logits": rng.integers(-2, 4, size=3).astype(float).tolist(), "temperature": 1.0}
+
+
+@calculator(
+    "softmax", outputs=("probabilities",), sample=_sample_softmax, answer="probabilities[0]"
+)
 def softmax(inputs: SoftmaxInputs) -> Result:
     with np.errstate(over="ignore"):  # an overflow is reported below, by field
         scaled = np.asarray(inputs.logits) / inputs.temperature
@@ -47,7 +55,11 @@ class SigmoidInputs(Inputs):
     x: Vector = described(en="Inputs x", ja="入力 x")
 
 
-@calculator("sigmoid", outputs=("y", "dy_dx"))
+def _sample_sigmoid(rng: np.random.Generator) -> dict[str, Any]:
+    return {"x": [float(rng.integers(-3, 4))]}
+
+
+@calculator("sigmoid", outputs=("y", "dy_dx"), sample=_sample_sigmoid, answer="y[0]")
 def sigmoid(inputs: SigmoidInputs) -> Result:
     x = np.asarray(inputs.x)
     # e^{-|x|} lies in (0, 1], so neither branch can overflow, and the derivative

@@ -1,5 +1,9 @@
 """Convolution arithmetic."""
 
+from typing import Any
+
+import numpy as np
+
 from app.calculators.registry import calculator
 from app.calculators.types import Inputs, InvalidInput, Result, Step, described
 
@@ -18,7 +22,22 @@ class ConvOutputSizeInputs(Inputs):
     dilation: int = described(1, ge=1, le=MAX_SIZE, en="Dilation D", ja="ダイレーション D")
 
 
-@calculator("conv-output-size", outputs=("output_size",))
+def _sample_conv_output_size(rng: np.random.Generator) -> dict[str, Any]:
+    return {
+        "input_size": int(rng.choice([7, 28, 32, 64, 224])),
+        "kernel_size": int(rng.choice([1, 3, 5, 7])),
+        "stride": int(rng.choice([1, 2])),
+        "padding": int(rng.integers(0, 4)),
+        "dilation": 1,
+    }
+
+
+@calculator(
+    "conv-output-size",
+    outputs=("output_size",),
+    sample=_sample_conv_output_size,
+    answer="output_size",
+)
 def conv_output_size(inputs: ConvOutputSizeInputs) -> Result:
     span = inputs.dilation * (inputs.kernel_size - 1) + 1
     padded = inputs.input_size + 2 * inputs.padding

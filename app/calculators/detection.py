@@ -1,6 +1,6 @@
 """Overlap measures for detection and segmentation."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -37,7 +37,17 @@ class IouInputs(Inputs):
         return self
 
 
-@calculator("iou", outputs=("iou", "intersection", "union"))
+def _sample_box(rng: np.random.Generator) -> list[float]:
+    x1, y1 = rng.integers(0, 6, size=2)
+    width, height = rng.integers(1, 6, size=2)
+    return [float(x1), float(y1), float(x1 + width), float(y1 + height)]
+
+
+def _sample_iou(rng: np.random.Generator) -> dict[str, Any]:
+    return {"box_a": _sample_box(rng), "box_b": _sample_box(rng)}
+
+
+@calculator("iou", outputs=("iou", "intersection", "union"), sample=_sample_iou, answer="iou")
 def iou(inputs: IouInputs) -> Result:
     a, b = np.asarray(inputs.box_a), np.asarray(inputs.box_b)
     area_a = (a[2] - a[0]) * (a[3] - a[1])
@@ -70,7 +80,13 @@ class DiceInputs(Inputs):
         return self
 
 
-@calculator("dice", outputs=("dice", "iou"))
+def _sample_dice(rng: np.random.Generator) -> dict[str, Any]:
+    mask_a = rng.integers(0, 2, size=(3, 3))
+    mask_a[rng.integers(3), rng.integers(3)] = 1  # never both empty: Dice would be 0/0
+    return {"mask_a": mask_a.tolist(), "mask_b": rng.integers(0, 2, size=(3, 3)).tolist()}
+
+
+@calculator("dice", outputs=("dice", "iou"), sample=_sample_dice, answer="dice")
 def dice(inputs: DiceInputs) -> Result:
     a = np.asarray(inputs.mask_a, dtype=bool)
     b = np.asarray(inputs.mask_b, dtype=bool)

@@ -1,5 +1,7 @@
 """Loss functions."""
 
+from typing import Any
+
 import numpy as np
 from pydantic import model_validator
 
@@ -43,7 +45,18 @@ class CrossEntropyInputs(Inputs):
         return self
 
 
-@calculator("cross-entropy", outputs=("loss",))
+NICE_DISTRIBUTIONS = ([0.7, 0.2, 0.1], [0.5, 0.3, 0.2], [0.6, 0.3, 0.1], [0.8, 0.1, 0.1])
+
+
+def _sample_cross_entropy(rng: np.random.Generator) -> dict[str, Any]:
+    probabilities = rng.permutation(NICE_DISTRIBUTIONS[rng.integers(len(NICE_DISTRIBUTIONS))])
+    return {
+        "probabilities": [probabilities.tolist()],
+        "targets": [np.eye(3, dtype=int)[rng.integers(3)].tolist()],
+    }
+
+
+@calculator("cross-entropy", outputs=("loss",), sample=_sample_cross_entropy, answer="loss")
 def cross_entropy(inputs: CrossEntropyInputs) -> Result:
     y = np.asarray(inputs.probabilities)
     target_class = np.asarray(inputs.targets).argmax(axis=1)

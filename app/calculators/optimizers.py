@@ -1,5 +1,7 @@
 """One update step of the gradient-descent optimizers."""
 
+from typing import Any
+
 import numpy as np
 from pydantic import model_validator
 
@@ -36,7 +38,15 @@ class SgdInputs(Inputs):
         return self
 
 
-@calculator("sgd", outputs=("params",))
+def _small_integers(rng: np.random.Generator, low: int = -3, high: int = 4) -> list[float]:
+    return [float(rng.integers(low, high))]
+
+
+def _sample_sgd(rng: np.random.Generator) -> dict[str, Any]:
+    return {"params": _small_integers(rng), "grads": _small_integers(rng), "lr": 0.1}
+
+
+@calculator("sgd", outputs=("params",), sample=_sample_sgd, answer="params[0]")
 def sgd(inputs: SgdInputs) -> Result:
     update = inputs.lr * np.asarray(inputs.grads)
     params = np.asarray(inputs.params) - update
@@ -55,7 +65,12 @@ class MomentumInputs(SgdInputs):
         return self
 
 
-@calculator("momentum", outputs=("params", "velocity"))
+def _sample_momentum(rng: np.random.Generator) -> dict[str, Any]:
+    velocity = [float(rng.choice([-0.2, -0.1, 0.0, 0.1, 0.2]))]
+    return {**_sample_sgd(rng), "velocity": velocity, "momentum": 0.9}
+
+
+@calculator("momentum", outputs=("params", "velocity"), sample=_sample_momentum, answer="params[0]")
 def momentum(inputs: MomentumInputs) -> Result:
     velocity = inputs.momentum * np.asarray(inputs.velocity) - inputs.lr * np.asarray(inputs.grads)
     params = np.asarray(inputs.params) + velocity
@@ -87,7 +102,11 @@ class RmspropInputs(SgdInputs):
         return self
 
 
-@calculator("rmsprop", outputs=("params", "h"))
+def _sample_rmsprop(rng: np.random.Generator) -> dict[str, Any]:
+    return {**_sample_sgd(rng), "h": [0.0], "rho": 0.9, "eps": 1e-8}
+
+
+@calculator("rmsprop", outputs=("params", "h"), sample=_sample_rmsprop, answer="params[0]")
 def rmsprop(inputs: RmspropInputs) -> Result:
     grads = np.asarray(inputs.grads)
     h = inputs.rho * np.asarray(inputs.h) + (1 - inputs.rho) * grads**2
@@ -131,7 +150,18 @@ class AdamInputs(SgdInputs):
         return self
 
 
-@calculator("adam", outputs=("params", "m", "v"))
+def _sample_adam(rng: np.random.Generator) -> dict[str, Any]:
+    return {
+        "params": _small_integers(rng),
+        "grads": _small_integers(rng, 1, 5),
+        "m": [0.0],
+        "v": [0.0],
+        "step": 1,
+        "lr": 0.1,
+    }
+
+
+@calculator("adam", outputs=("params", "m", "v"), sample=_sample_adam, answer="params[0]")
 def adam(inputs: AdamInputs) -> Result:
     grads, t = np.asarray(inputs.grads), inputs.step
     m = inputs.beta1 * np.asarray(inputs.m) + (1 - inputs.beta1) * grads

@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import ValidationError
 
 from app.calculators.types import Inputs, InvalidInput, Result, Step, jsonable
@@ -22,12 +23,23 @@ _INFRASTRUCTURE = {"registry", "types"}
 _registry: dict[str, "Calculator"] = {}
 
 
+Sampler = Callable[[np.random.Generator], dict[str, Any]]
+"""Draws inputs with "nice" numbers a person can work by hand, for compute questions."""
+
+
 @dataclass(frozen=True)
 class Calculator:
     id: str
     function: Callable[[Any], Result]
     input_model: type[Inputs]
     outputs: tuple[str, ...]
+    sample: Sampler | None = None
+    answer: str | None = None
+    """The scalar a compute question asks for: an output name, optionally indexed (`y[0]`)."""
+
+    def answer_value(self, outputs: dict[str, Any]) -> Any:
+        name, index = _answer_parts(self.answer or "")
+        return outputs[name] if index is None else outputs[name][index]
 
     @property
     def input_schema(self) -> dict[str, Any]:
@@ -56,18 +68,37 @@ class Calculator:
         return Result(outputs, steps)
 
 
-def calculator(calculator_id: str, *, outputs: tuple[str, ...]) -> Callable:
-    """Register a function `f(inputs: SomeInputs) -> Result` under `calculator_id`."""
+def calculator(
+    calculator_id: str,
+    *,
+    outputs: tuple[str, ...],
+    sample: Sampler | None = None,
+    answer: str | None = None,
+) -> Callable:
+    """Register a function `f(inputs: SomeInputs) -> Result` under `calculator_id`.
+
+    `sample` and `answer` make it usable in compute questions: `sample(rng)` draws
+    hand-workable inputs and `answer` names the scalar output the learner computes.
+    """
+    if (sample is None) != (answer is None) or (answer and _answer_parts(answer)[0] not in outputs):
+        raise RuntimeError(f"{calculator_id}: `sample` needs an `answer` among the outputs")
 
     def register(function: Callable[[Any], Result]) -> Callable[[Any], Result]:
         hints = typing.get_type_hints(function)
         input_model = next(hint for name, hint in hints.items() if name != "return")
         if calculator_id in _registry:
             raise RuntimeError(f"calculator id {calculator_id!r} registered twice")
-        _registry[calculator_id] = Calculator(calculator_id, function, input_model, outputs)
+        _registry[calculator_id] = Calculator(
+            calculator_id, function, input_model, outputs, sample, answer
+        )
         return function
 
     return register
+
+
+def _answer_parts(answer: str) -> tuple[str, int | None]:
+    name, _, index = answer.partition("[")
+    return name, int(index.rstrip("]")) if index else None
 
 
 @cache
