@@ -3,6 +3,7 @@
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from app import catalog
 from app.config import Settings
@@ -18,6 +19,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1)
     commands.add_parser("load", help="migrate the database and load formulas/ into it")
     commands.add_parser("check", help="validate every card and recompute its worked example")
+    deck = commands.add_parser("export-anki", help="write an Anki deck (.apkg) of the cards")
+    deck.add_argument("output", type=Path)
+    deck.add_argument(
+        "--category", action="append", default=[], help="only this category (repeatable)"
+    )
     arguments = parser.parse_args(argv)
     settings = Settings()
     try:
@@ -38,7 +44,7 @@ def _load(settings: Settings, _arguments: argparse.Namespace) -> int:
     from app.main import prepare
 
     engine = make_engine(settings)
-    report = prepare(settings, engine, make_session_factory(engine))
+    report = prepare(settings, engine, make_session_factory(engine, writer=True))
     print(
         f"catalog loaded: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.removed)} removed, {report.unchanged} unchanged"
@@ -61,4 +67,21 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"serve": _serve, "load": _load, "check": _check}
+def _export_anki(settings: Settings, arguments: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from app.anki import write_deck
+    from app.models import Formula
+
+    _load(settings, arguments)
+    engine = make_engine(settings)
+    with make_session_factory(engine)() as session:
+        statement = select(Formula).order_by(Formula.category_id, Formula.id)
+        if arguments.category:
+            statement = statement.where(Formula.category_id.in_(arguments.category))
+        count = write_deck(list(session.scalars(statement)), arguments.output)
+    print(f"wrote {count} notes to {arguments.output}")
+    return 0
+
+
+COMMANDS = {"serve": _serve, "load": _load, "check": _check, "export-anki": _export_anki}

@@ -1,5 +1,6 @@
 """Settings, read from `KOSHIKI_*` environment variables."""
 
+import secrets
 from pathlib import Path
 
 from pydantic import model_validator
@@ -17,12 +18,27 @@ class Settings(BaseSettings):
     formulas_dir: Path = PROJECT_ROOT / "formulas"
     prepare_on_startup: bool = True
     """Apply migrations and load the catalog when the app starts."""
+    secret_key: str = ""
+    """Signs the learner cookie; empty means a random key kept in `data_dir/secret_key`."""
+    secure_cookies: bool = False
+    """Mark cookies Secure: set it when the app is served over HTTPS."""
 
     @model_validator(mode="after")
     def _default_database_in_data_dir(self) -> "Settings":
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'koshiki.sqlite3'}"
         return self
+
+    def signing_key(self) -> str:
+        """The configured key, or one made once and kept beside the data."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(32))
+        return path.read_text().strip()
 
     @property
     def is_sqlite(self) -> bool:

@@ -4,11 +4,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from alembic import command
 from app.config import PROJECT_ROOT, Settings
+
+WRITER = {"sqlite_begin": "IMMEDIATE"}
+"""Execution options of a session that will write: on SQLite it takes the write lock at
+BEGIN, so concurrent writers queue (busy_timeout) instead of failing when a read
+transaction cannot be upgraded to a write."""
 
 
 def make_engine(settings: Settings) -> Engine:
@@ -17,10 +22,14 @@ def make_engine(settings: Settings) -> Engine:
     engine = create_engine(settings.database_url)
     if settings.is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
 def _sqlite_pragmas(connection, _record) -> None:
+    # Transactions are begun by _sqlite_begin, not by the driver, so that a writer can
+    # ask for BEGIN IMMEDIATE (SQLAlchemy's documented pysqlite recipe).
+    connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -29,8 +38,14 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def _sqlite_begin(connection: Connection) -> None:
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_session_factory(engine: Engine, *, writer: bool = False) -> sessionmaker[Session]:
+    bind = engine.execution_options(**WRITER) if writer else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 @contextmanager

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import catalog
 from app.config import Settings
 from app.db import make_engine, make_session_factory, migrate, transaction
-from app.web import api, errors, pages
+from app.web import api, errors, pages, progress_page, quiz
+from app.web.learners import LearnerCookie
 from app.web.static import ImmutableStaticFiles
 from app.web.templating import STATIC_DIR, make_templates
 
@@ -28,11 +29,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings)
     sessions = make_session_factory(engine)
+    writer_sessions = make_session_factory(engine, writer=True)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.prepare_on_startup:
-            prepare(settings, engine, sessions)
+            prepare(settings, engine, writer_sessions)
         yield
         engine.dispose()
 
@@ -46,9 +48,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessions = sessions
+    app.state.writer_sessions = writer_sessions
     app.state.templates = make_templates()
     app.mount("/static", ImmutableStaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(quiz.router)
+    app.include_router(progress_page.router)
+    app.add_middleware(
+        LearnerCookie, signing_key=settings.signing_key(), secure=settings.secure_cookies
+    )
     errors.install(app)
     return app

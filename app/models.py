@@ -1,9 +1,43 @@
 """ORM tables: the single schema source that Alembic migrations are generated from."""
 
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: store timezone-aware UTC times")
+        return (
+            value.astimezone(UTC).replace(tzinfo=None)
+            if value and dialect.name == "sqlite"
+            else value
+        )
+
+    def process_result_value(self, value: datetime | None, _dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -79,3 +113,71 @@ class Symbol(Base):
     latex: Mapped[str]
     meaning_ja: Mapped[str]
     meaning_en: Mapped[str]
+
+
+class Learner(Base):
+    """Someone practising; known only by a random 128-bit id held in a signed cookie."""
+
+    __tablename__ = "learners"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class QuizAttempt(Base):
+    """One quiz as started: its questions follow from `seed` and `settings` alone."""
+
+    __tablename__ = "quiz_attempts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), index=True
+    )
+    mode: Mapped[str] = mapped_column(String(16))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    settings: Mapped[dict[str, Any]]
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deadline: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    served_index: Mapped[int] = mapped_column(default=0)
+    served_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    """When the question at `served_index` was first shown: the answer time starts here."""
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Answer(Base):
+    """Every answer a learner gave; never updated, never dropped while the learner exists."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "question_index"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), index=True
+    )
+    attempt_id: Mapped[str | None] = mapped_column(
+        ForeignKey("quiz_attempts.id", ondelete="CASCADE")
+    )
+    question_index: Mapped[int]
+    formula_id: Mapped[str] = mapped_column(String(64))
+    """No foreign key: history outlives a card removed from the catalog."""
+    category_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    given: Mapped[str] = mapped_column(Text)
+    correct: Mapped[bool]
+    time_taken_ms: Mapped[int]
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class Review(Base):
+    """The FSRS memory state of one card for one learner."""
+
+    __tablename__ = "reviews"
+
+    learner_id: Mapped[str] = mapped_column(
+        ForeignKey("learners.id", ondelete="CASCADE"), primary_key=True
+    )
+    formula_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fsrs_card: Mapped[dict[str, Any]]
+    """`fsrs.Card.to_dict()`: stability, difficulty, state, due, last review."""
+    due: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
