@@ -20,11 +20,18 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_writer_session(request: Request) -> Iterator[Session]:
+    """A session for a request that writes: it holds the write lock from its start."""
+    with request.app.state.writer_sessions() as session:
+        yield session
+
+
 def get_language(lang: Annotated[str | None, Cookie()] = None) -> Language:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE  # type: ignore[return-value]
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+WriterSessionDep = Annotated[Session, Depends(get_writer_session)]
 LanguageDep = Annotated[Language, Depends(get_language)]
 
 

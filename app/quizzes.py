@@ -1,0 +1,321 @@
+"""Quiz questions generated from the catalog, and their grading.
+
+Pure: no web, no database. A quiz is fully determined by its cards, its settings and a
+seed, so the server never needs to store or reveal the answers: it regenerates the
+question when the learner answers and grades it then.
+"""
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from app import calculators
+
+OPTIONS_PER_QUESTION = 4
+RELATIVE_TOLERANCE = 0.01
+ABSOLUTE_TOLERANCE = 0.005
+"""Compute answers are right within 1 % or 0.005, whichever is larger: three significant
+figures typed by hand, as on the exam."""
+
+
+class Kind(StrEnum):
+    COMPUTE = "compute"
+    COMPLETE = "complete"
+    SYMBOL = "symbol"
+    NAME = "name"
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What question generation needs to know about one card."""
+
+    id: str
+    category: str
+    title: dict[str, str]
+    latex: str
+    symbols: tuple[tuple[str, dict[str, str]], ...]
+    wrong_forms: tuple[tuple[str, dict[str, str]], ...] = ()
+    calculator: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """A multiple-choice option: TeX (`math`) or localized text."""
+
+    math: str | None = None
+    text: dict[str, str] | None = None
+    why_wrong: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    index: int
+    kind: Kind
+    card: CardFacts
+    prompt: dict[str, Any]
+    options: tuple[Option, ...] = ()
+    correct_option: int | None = None
+    expected: float | None = None
+    steps: tuple[calculators.Step, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Grade:
+    correct: bool
+    expected: str
+
+
+class QuizError(ValueError):
+    """Settings for which no quiz can be made (for example, no card matches)."""
+
+
+def generate(
+    cards: Sequence[CardFacts],
+    count: int,
+    kinds: Sequence[Kind],
+    seed: int,
+    pool: Sequence[CardFacts] | None = None,
+) -> list[Question]:
+    """`count` questions about `cards`, each of a kind drawn from `kinds`, fixed by `seed`.
+
+    Distractors come from `pool` (default: `cards`), so a review of a single due card can
+    still offer titles and meanings from the rest of the catalog.
+    """
+    pool = cards if pool is None else pool
+    rng = np.random.default_rng(seed)
+    questions: list[Question] = []
+    order: list[int] = []
+    attempts = 0
+    while len(questions) < count:
+        if not order:
+            order = list(rng.permutation(len(cards)))
+        card = cards[order.pop()]
+        possible = [kind for kind in kinds if _can_ask(kind, card, pool)]
+        attempts += 1
+        if attempts > 20 * count + len(cards):
+            raise QuizError("no question of the chosen kinds can be made from these cards")
+        if not possible:
+            continue
+        kind = possible[int(rng.integers(len(possible)))]
+        questions.append(BUILDERS[kind](len(questions), card, pool, rng))
+    return questions
+
+
+def _can_ask(kind: Kind, card: CardFacts, cards: Sequence[CardFacts]) -> bool:
+    if kind is Kind.COMPUTE:
+        calculator = calculators.get(card.calculator or "")
+        return calculator is not None and calculator.sample is not None
+    if kind is Kind.COMPLETE:
+        return bool(brace_groups(card.latex))
+    if kind is Kind.SYMBOL:
+        return bool(card.symbols) and len(_all_meanings(cards)) >= OPTIONS_PER_QUESTION
+    return len(cards) >= OPTIONS_PER_QUESTION
+
+
+def _compute(
+    index: int, card: CardFacts, _cards: Sequence[CardFacts], rng: np.random.Generator
+) -> Question:
+    calculator = calculators.get(card.calculator or "")
+    if calculator is None or calculator.sample is None:
+        raise QuizError(f"{card.id} has no calculator that can pose a question")
+    inputs = calculator.sample(rng)
+    result = calculator.run(calculator.parse(inputs))
+    return Question(
+        index,
+        Kind.COMPUTE,
+        card,
+        prompt={"calculator": calculator.id, "inputs": inputs, "answer": calculator.answer},
+        expected=float(calculator.answer_value(result.outputs)),
+        steps=tuple(result.steps),
+    )
+
+
+def _multiple_choice(
+    index: int,
+    kind: Kind,
+    card: CardFacts,
+    prompt: dict[str, Any],
+    correct: Option,
+    distractors: Sequence[Option],
+    rng: np.random.Generator,
+) -> Question:
+    options = [correct, *distractors[: OPTIONS_PER_QUESTION - 1]]
+    order = rng.permutation(len(options))
+    shuffled = tuple(options[i] for i in order)
+    return Question(index, kind, card, prompt, shuffled, correct_option=int(np.argmin(order)))
+
+
+def _complete(
+    index: int, card: CardFacts, cards: Sequence[CardFacts], rng: np.random.Generator
+) -> Question:
+    groups = brace_groups(card.latex)
+    start, end = _group_around_a_mistake(card, groups) or groups[int(rng.integers(len(groups)))]
+    correct = card.latex[start:end]
+    candidates = _mistaken_terms(card, start, end) + [
+        Option(math=term) for term in _mutations(correct)
+    ]
+    others = [c for c in cards if c.id != card.id]
+    others.sort(key=lambda c: c.category != card.category)  # same category first
+    for other in others:
+        candidates += [Option(math=other.latex[a:b]) for a, b in brace_groups(other.latex)]
+    distractors = _distinct(candidates, exclude={correct}, rng=rng)
+    masked = card.latex[:start] + r"\boxed{\;?\;}" + card.latex[end:]
+    return _multiple_choice(
+        index, Kind.COMPLETE, card, {"latex": masked}, Option(math=correct), distractors, rng
+    )
+
+
+def _symbol(
+    index: int, card: CardFacts, cards: Sequence[CardFacts], rng: np.random.Generator
+) -> Question:
+    shown = _symbols_in_formula(card)
+    symbol, meaning = shown[int(rng.integers(len(shown)))]
+    others = [Option(text=m) for m in _all_meanings(cards) if m["en"] != meaning["en"]]
+    rng.shuffle(others)
+    return _multiple_choice(
+        index,
+        Kind.SYMBOL,
+        card,
+        {"symbol": symbol, "latex": card.latex},
+        Option(text=meaning),
+        others,
+        rng,
+    )
+
+
+def _name(
+    index: int, card: CardFacts, cards: Sequence[CardFacts], rng: np.random.Generator
+) -> Question:
+    others = [c for c in cards if c.id != card.id]
+    rng.shuffle(others)
+    others.sort(key=lambda c: c.category != card.category)  # stable: same category first
+    return _multiple_choice(
+        index,
+        Kind.NAME,
+        card,
+        {"latex": card.latex},
+        Option(text=card.title),
+        [Option(text=c.title) for c in others],
+        rng,
+    )
+
+
+BUILDERS = {
+    Kind.COMPUTE: _compute,
+    Kind.COMPLETE: _complete,
+    Kind.SYMBOL: _symbol,
+    Kind.NAME: _name,
+}
+
+
+def _symbols_in_formula(card: CardFacts) -> list[tuple[str, dict[str, str]]]:
+    """Legend entries that stand in the formula shown (legends also explain variants)."""
+    formula = _normalized(card.latex)
+    shown = [entry for entry in card.symbols if _normalized(entry[0]) in formula]
+    return shown or list(card.symbols)
+
+
+def _all_meanings(cards: Sequence[CardFacts]) -> list[dict[str, str]]:
+    unique = {meaning["en"]: meaning for card in cards for _, meaning in card.symbols}
+    return list(unique.values())
+
+
+def _distinct(
+    candidates: Sequence[Option], exclude: set[str], rng: np.random.Generator
+) -> list[Option]:
+    """Options whose TeX differs from each other and from `exclude`; mistakes come first."""
+    seen = set(exclude)
+    chosen = []
+    for option in candidates:
+        key = _normalized(option.math or "")
+        if key and key not in {_normalized(s) for s in seen}:
+            seen.add(option.math or "")
+            chosen.append(option)
+    head, tail = chosen[:2], chosen[2:]
+    rng.shuffle(tail)  # keep the mistake-derived ones, vary the rest
+    return head + tail
+
+
+def _normalized(latex: str) -> str:
+    return re.sub(r"\s+", "", latex)
+
+
+def brace_groups(latex: str) -> list[tuple[int, int]]:
+    """Spans of the contents of every `{…}` group worth masking (3+ visible characters)."""
+    spans, stack = [], []
+    for position, character in enumerate(latex):
+        escaped = position > 0 and latex[position - 1] == "\\"
+        if character == "{" and not escaped:
+            stack.append(position + 1)
+        elif character == "}" and not escaped and stack:
+            start = stack.pop()
+            if len(_normalized(latex[start:position])) >= 3:
+                spans.append((start, position))
+    return spans
+
+
+def _differing_span(correct: str, wrong: str) -> tuple[int, int]:
+    """The span of `correct` that differs from `wrong` (common prefix and suffix removed)."""
+    prefix = 0
+    while prefix < min(len(correct), len(wrong)) and correct[prefix] == wrong[prefix]:
+        prefix += 1
+    suffix = 0
+    while (
+        suffix < min(len(correct), len(wrong)) - prefix
+        and correct[-1 - suffix] == wrong[-1 - suffix]
+    ):
+        suffix += 1
+    return prefix, len(correct) - suffix
+
+
+def _group_around_a_mistake(
+    card: CardFacts, groups: list[tuple[int, int]]
+) -> tuple[int, int] | None:
+    """The smallest group holding what a wrong form changes, so its mistake is an option."""
+    for wrong, _ in card.wrong_forms:
+        first, last = _differing_span(card.latex, wrong)
+        around = [(a, b) for a, b in groups if a <= first and last <= b]
+        if around:
+            return min(around, key=lambda span: span[1] - span[0])
+    return None
+
+
+def _mistaken_terms(card: CardFacts, start: int, end: int) -> list[Option]:
+    """What each wrong form puts where the masked group stands, with why it is wrong."""
+    terms = []
+    for wrong, why in card.wrong_forms:
+        first, last = _differing_span(card.latex, wrong)
+        if start <= first and last <= end:
+            terms.append(
+                Option(math=wrong[start : len(wrong) - (len(card.latex) - end)], why_wrong=why)
+            )
+    return terms
+
+
+def _mutations(term: str) -> list[str]:
+    """Small plausible slips: a flipped sign, a dropped square root, a swapped fraction."""
+    swapped = term.translate(str.maketrans({"+": "-", "-": "+"}))
+    unrooted = re.sub(r"\\sqrt\{([^{}]*)\}", r"\1", term)
+    flipped = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"\\frac{\2}{\1}", term)
+    return [variant for variant in (swapped, unrooted, flipped) if variant != term]
+
+
+def grade(question: Question, given: str) -> Grade:
+    """Whether `given` (an option number from 1, or a number typed) answers `question`."""
+    if question.kind is Kind.COMPUTE:
+        assert question.expected is not None
+        expected = f"{question.expected:.6g}"
+        try:
+            value = float(given.strip().replace(",", ""))
+        except ValueError:
+            return Grade(False, expected)
+        tolerance = max(RELATIVE_TOLERANCE * abs(question.expected), ABSOLUTE_TOLERANCE)
+        return Grade(math.isfinite(value) and abs(value - question.expected) <= tolerance, expected)
+    assert question.correct_option is not None
+    expected = str(question.correct_option + 1)
+    return Grade(given.strip() == expected, expected)

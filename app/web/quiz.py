@@ -1,0 +1,321 @@
+"""Quiz pages: settings, one question at a time, feedback, results; review and mock exams.
+
+The questions of an attempt are regenerated from its seed and settings on every request,
+so the answer to a question is never in a page before the learner has answered it.
+"""
+
+import secrets
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import catalog, progress, quizzes
+from app.models import Answer, Formula, Learner, QuizAttempt
+from app.quizzes import CardFacts, Kind
+from app.web.deps import LanguageDep, SessionDep, WriterSessionDep
+from app.web.learners import LearnerDep
+from app.web.pages import render
+
+router = APIRouter(include_in_schema=False)
+SECONDS_PER_EXAM_QUESTION = 72
+"""The real exam gives about 120 minutes for about 100 questions."""
+MAX_QUESTIONS = 50
+
+
+class QuizSettings(BaseModel):
+    mode: Literal["practice", "exam", "review"] = "practice"
+    count: int = Field(10, ge=1, le=MAX_QUESTIONS)
+    category: list[str] = Field([], max_length=50)
+    kind: list[Kind] = Field(list(Kind), min_length=1)
+    card: list[str] = Field([], max_length=MAX_QUESTIONS)
+    seed: int | None = Field(None, ge=0, lt=2**53)
+
+
+def card_facts(formula: Formula) -> CardFacts:
+    return CardFacts(
+        id=formula.id,
+        category=formula.category_id,
+        title={"ja": formula.title_ja, "en": formula.title_en},
+        latex=formula.latex[0],
+        symbols=tuple((s.latex, {"ja": s.meaning_ja, "en": s.meaning_en}) for s in formula.symbols),
+        wrong_forms=tuple(
+            (w["latex"], {"ja": w["ja"], "en": w["en"]}) for w in formula.wrong_forms
+        ),
+        calculator=formula.calculator,
+    )
+
+
+def _facts(session: Session, ids: list[str]) -> list[CardFacts]:
+    return [card_facts(formula) for formula in catalog.formulas_by_id(session, ids)]
+
+
+def _pool(session: Session) -> list[CardFacts]:
+    """Every card in catalog order: where distractors come from."""
+    return _facts(
+        session, [f.id for c in catalog.categories_with_formulas(session) for f in c.formulas]
+    )
+
+
+def _candidate_ids(session: Session, settings: QuizSettings) -> list[str]:
+    if settings.card:
+        return settings.card
+    return [
+        formula.id
+        for category in catalog.categories_with_formulas(session)
+        if not settings.category or category.id in settings.category
+        for formula in category.formulas
+    ]
+
+
+def ensure_learner(session: Session, learner_id: str) -> None:
+    if session.get(Learner, learner_id) is None:
+        session.add(Learner(id=learner_id, created_at=progress.now()))
+        session.flush()
+
+
+@router.get("/quiz", response_class=HTMLResponse)
+def quiz_settings(
+    request: Request, session: SessionDep, lang: LanguageDep, learner_id: LearnerDep
+) -> Response:
+    """Choose categories, kinds, number of questions and mode."""
+    due = len(progress.due_cards(session, learner_id, progress.now()))
+    return render(
+        request,
+        "quiz_settings.html",
+        lang=lang,
+        due=due,
+        kinds=list(Kind),
+        categories=catalog.categories_with_formulas(session),
+        max=MAX_QUESTIONS,
+    )
+
+
+@router.get("/quiz/start")
+def start_quiz(
+    request: Request,
+    settings: Annotated[QuizSettings, Query()],
+    session: WriterSessionDep,
+    lang: LanguageDep,
+    learner_id: LearnerDep,
+) -> Response:
+    """Start an attempt; the same seed and settings always give the same questions."""
+    now = progress.now()
+    ids = _candidate_ids(session, settings)
+    if settings.mode == "review":
+        ids = progress.review_queue(session, learner_id, ids, now)[: settings.count]
+    cards = _facts(session, ids)
+    if not cards:
+        return render(
+            request,
+            "error.html",
+            status_code=422,
+            lang=lang,
+            status=422,
+            message="no card matches these settings",
+        )
+    seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
+    stored = {
+        "count": settings.count,
+        "kinds": [str(k) for k in settings.kind],
+        "cards": [card.id for card in cards],
+    }
+    try:
+        quizzes.generate(cards, settings.count, settings.kind, seed, _pool(session))
+    except quizzes.QuizError as error:
+        return render(
+            request, "error.html", status_code=422, lang=lang, status=422, message=str(error)
+        )
+    ensure_learner(session, learner_id)
+    deadline = (
+        now + timedelta(seconds=SECONDS_PER_EXAM_QUESTION * settings.count)
+        if settings.mode == "exam"
+        else None
+    )
+    attempt = QuizAttempt(
+        id=secrets.token_hex(16),
+        learner_id=learner_id,
+        mode=settings.mode,
+        seed=seed,
+        settings=stored,
+        started_at=now,
+        deadline=deadline,
+        served_index=0,
+        served_at=now,
+    )
+    session.add(attempt)
+    session.commit()
+    return RedirectResponse(f"/quiz/{attempt.id}", status_code=303)
+
+
+def _own_attempt(session: Session, attempt_id: str, learner_id: str) -> QuizAttempt:
+    attempt = session.get(QuizAttempt, attempt_id)
+    if attempt is None or attempt.learner_id != learner_id:  # another learner's is not found
+        raise HTTPException(404, "no such quiz")
+    return attempt
+
+
+def _questions(session: Session, attempt: QuizAttempt) -> list[quizzes.Question]:
+    cards = _facts(session, attempt.settings["cards"])
+    kinds = [Kind(kind) for kind in attempt.settings["kinds"]]
+    return quizzes.generate(cards, attempt.settings["count"], kinds, attempt.seed, _pool(session))
+
+
+def _answered(session: Session, attempt: QuizAttempt) -> int:
+    return session.scalar(select(func.count()).where(Answer.attempt_id == attempt.id)) or 0
+
+
+def _over(attempt: QuizAttempt, answered: int, now: datetime) -> bool:
+    timed_out = attempt.deadline is not None and now > attempt.deadline
+    return attempt.finished_at is not None or answered >= attempt.settings["count"] or timed_out
+
+
+def _results_redirect(session: Session, attempt: QuizAttempt, now: datetime) -> Response:
+    if attempt.finished_at is None:
+        attempt.finished_at = now
+        session.commit()
+    return RedirectResponse(f"/quiz/{attempt.id}/results", status_code=303)
+
+
+@router.get("/quiz/{attempt_id}", response_class=HTMLResponse)
+def question_page(
+    attempt_id: str,
+    request: Request,
+    session: WriterSessionDep,
+    lang: LanguageDep,
+    learner_id: LearnerDep,
+) -> Response:
+    """The next unanswered question, without its answer."""
+    attempt = _own_attempt(session, attempt_id, learner_id)
+    now, answered = progress.now(), _answered(session, attempt)
+    if _over(attempt, answered, now):
+        return _results_redirect(session, attempt, now)
+    if attempt.served_index != answered:  # first time this question is shown
+        attempt.served_index, attempt.served_at = answered, now
+        session.commit()
+    question = _questions(session, attempt)[answered]
+    return render(
+        request,
+        "quiz_question.html",
+        lang=lang,
+        attempt=attempt,
+        question=question,
+        total=attempt.settings["count"],
+    )
+
+
+@router.post("/quiz/{attempt_id}/answer", response_class=HTMLResponse)
+def answer_question(
+    attempt_id: str,
+    request: Request,
+    session: WriterSessionDep,
+    lang: LanguageDep,
+    learner_id: LearnerDep,
+    index: Annotated[int, Form(ge=0, lt=MAX_QUESTIONS)],
+    answer: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Grade and store one answer; feedback at once, except in a mock exam."""
+    attempt = _own_attempt(session, attempt_id, learner_id)
+    now, answered = progress.now(), _answered(session, attempt)
+    if _over(attempt, answered, now):
+        return _results_redirect(session, attempt, now)
+    if index != answered:  # a repeated or stale submission: show where the quiz stands
+        return RedirectResponse(f"/quiz/{attempt.id}", status_code=303)
+    question = _questions(session, attempt)[index]
+    grade = quizzes.grade(question, answer)
+    elapsed = now - attempt.served_at if attempt.served_index == index else timedelta()
+    record = progress.AnswerRecord(
+        learner_id=learner_id,
+        attempt_id=attempt.id,
+        question_index=index,
+        formula_id=question.card.id,
+        category_id=question.card.category,
+        kind=question.kind,
+        seed=attempt.seed,
+        given=answer,
+        correct=grade.correct,
+        time_taken_ms=int(elapsed.total_seconds() * 1000),
+    )
+    try:
+        progress.record_answer(session, record, now)
+        if index + 1 >= attempt.settings["count"]:
+            attempt.finished_at = now
+        session.commit()
+    except IntegrityError:  # the same question answered twice at once: keep the first
+        session.rollback()
+        return RedirectResponse(f"/quiz/{attempt.id}", status_code=303)
+    if attempt.mode == "exam":
+        return RedirectResponse(f"/quiz/{attempt.id}", status_code=303)
+    return render(
+        request,
+        "quiz_feedback.html",
+        lang=lang,
+        attempt=attempt,
+        question=question,
+        grade=grade,
+        given=answer,
+        total=attempt.settings["count"],
+        finished=attempt.finished_at is not None,
+    )
+
+
+@router.get("/quiz/{attempt_id}/results", response_class=HTMLResponse)
+def results_page(
+    attempt_id: str,
+    request: Request,
+    session: WriterSessionDep,
+    lang: LanguageDep,
+    learner_id: LearnerDep,
+) -> Response:
+    """Score, time, per-category breakdown and the questions to retry."""
+    attempt = _own_attempt(session, attempt_id, learner_id)
+    answers = list(
+        session.scalars(
+            select(Answer).where(Answer.attempt_id == attempt.id).order_by(Answer.question_index)
+        )
+    )
+    total = attempt.settings["count"]
+    if attempt.finished_at is None and len(answers) < total:
+        return RedirectResponse(f"/quiz/{attempt.id}", status_code=303)
+    return render(
+        request,
+        "quiz_results.html",
+        lang=lang,
+        attempt=attempt,
+        **summary(session, attempt, answers, lang),
+    )
+
+
+def category_bars(
+    session: Session, asked: Counter[str], right: Counter[str], lang: str
+) -> list[tuple[str, float, str]]:
+    """(category title, accuracy, "right/asked") per category answered, for a bar chart."""
+    titles = {c.id: getattr(c, f"title_{lang}") for c in catalog.categories_with_formulas(session)}
+    return [
+        (titles.get(c, c), right[c] / asked[c], f"{right[c]}/{asked[c]}") for c in sorted(asked)
+    ]
+
+
+def summary(
+    session: Session, attempt: QuizAttempt, answers: list[Answer], lang: str
+) -> dict[str, Any]:
+    asked, right = Counter[str](), Counter[str]()
+    for answer in answers:
+        asked[answer.category_id] += 1
+        right[answer.category_id] += answer.correct
+    wrong = list(dict.fromkeys(a.formula_id for a in answers if not a.correct))
+    end = attempt.finished_at or progress.now()
+    return {
+        "total": attempt.settings["count"],
+        "correct": sum(a.correct for a in answers),
+        "unanswered": attempt.settings["count"] - len(answers),
+        "seconds": int((end - attempt.started_at).total_seconds()),
+        "category_bars": category_bars(session, asked, right, lang),
+        "retry": catalog.formulas_by_id(session, wrong),
+    }
