@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import wait_for_mathjax
+from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -23,9 +24,9 @@ def assert_math_rendered_cleanly(page: Page) -> None:
 
 
 def test_card_page_renders_math_and_recomputes_as_the_learner_types(
-    page: Page, server: str, outside_requests: list[str], test_output: Path
+    page: Page, server: LiveServer, outside_requests: list[str], test_output: Path
 ) -> None:
-    page.goto(f"{server}/formulas/softmax")
+    page.goto(f"{server.url}/formulas/softmax")
     assert_math_rendered_cleanly(page)
     first = page.locator('[data-output="probabilities"] data').first
     expect(first).to_have_attribute("value", "0.6590011388859679")  # the worked example
@@ -45,26 +46,28 @@ def test_card_page_renders_math_and_recomputes_as_the_learner_types(
     assert outside_requests == []  # nothing but our own server was asked for anything
 
 
-def test_every_card_and_the_catalog_render_without_math_errors(page: Page, server: str) -> None:
-    with urllib.request.urlopen(f"{server}/api/formulas") as response:
+def test_every_card_and_the_catalog_render_without_math_errors(
+    page: Page, server: LiveServer
+) -> None:
+    with urllib.request.urlopen(f"{server.url}/api/formulas") as response:
         ids = [card["id"] for card in json.load(response)]
     for path in ["/", *(f"/formulas/{card_id}" for card_id in ids)]:
-        page.goto(server + path)
+        page.goto(server.url + path)
         assert_math_rendered_cleanly(page)
 
 
-def test_language_choice_survives_a_reload(page: Page, server: str) -> None:
-    page.goto(f"{server}/formulas/adam")
+def test_language_choice_survives_a_reload(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/formulas/adam")
     page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.reload()
     expect(page.get_by_role("heading", name="Common mistakes")).to_be_visible()
 
 
-def test_the_form_works_with_javascript_off(browser, server: str) -> None:
+def test_the_form_works_with_javascript_off(browser, server: LiveServer) -> None:
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(f"{server}/formulas/conv-output-size")
+    page.goto(f"{server.url}/formulas/conv-output-size")
     page.fill("#input-input_size", "224")
     page.fill("#input-kernel_size", "7")
     page.fill("#input-stride", "2")

@@ -1,0 +1,257 @@
+"""Quizzes and progress over HTTP, as learners with their own cookies."""
+
+import io
+import json
+import re
+import sqlite3
+import zipfile
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app import progress
+from app.config import Settings
+from app.main import create_app
+
+MAIN = re.compile(r'<main id="main">(.*)</main>', re.S)
+
+
+@pytest.fixture
+def app(settings: Settings):
+    return create_app(settings)
+
+
+@pytest.fixture
+def learner(app) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def other_learner(app, learner: TestClient) -> Iterator[TestClient]:  # noqa: ARG001
+    with TestClient(app) as client:
+        yield client
+
+
+def start(client: TestClient, **params: object) -> str:
+    response = client.get("/quiz/start", params=params, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return response.headers["location"]
+
+
+def question_html(client: TestClient, url: str) -> str:
+    page = client.get(url).text
+    return MAIN.search(page).group(1).replace(url.rsplit("/", 1)[1], "ATTEMPT")
+
+
+def answer_all(client: TestClient, url: str, answer: str = "1") -> list[str]:
+    """Answer every question of the attempt at `url`; returns the pages seen after each."""
+    pages = []
+    while True:
+        response = client.get(url, follow_redirects=False)
+        if response.status_code == 303:
+            return pages
+        index = re.search(r'name="index" value="(\d+)"', response.text).group(1)
+        pages.append(client.post(f"{url}/answer", data={"index": index, "answer": answer}).text)
+
+
+def test_the_same_seed_and_settings_give_the_same_questions(
+    learner: TestClient, other_learner: TestClient
+) -> None:
+    settings = {"seed": 77, "count": 3, "category": ["cnn", "detection", "optimizers"]}
+    first = question_html(learner, start(learner, **settings))
+    again = question_html(other_learner, start(other_learner, **settings))
+    different = question_html(learner, start(learner, **{**settings, "seed": 78}))
+    assert first == again
+    assert first != different
+
+
+def test_the_answer_is_not_in_the_page_before_answering(learner: TestClient) -> None:
+    url = start(learner, seed=5, count=1, kind="compute")
+    page = learner.get(url).text
+    feedback = learner.post(f"{url}/answer", data={"index": "0", "answer": "0"}).text
+    expected = re.search(r'<data value="([^"]+)">', feedback.split("正しい答え")[1]).group(1)
+    assert expected not in page
+    assert "正しい答え" not in page
+
+
+def test_a_practice_quiz_gives_feedback_then_results(learner: TestClient) -> None:
+    url = start(learner, seed=1, count=5, kind=["name", "symbol", "complete"])
+    pages = answer_all(learner, url)
+    assert len(pages) == 5
+    assert all(("✓" in page) or ("✗" in page) for page in pages)
+    results = learner.get(f"{url}/results").text
+    score = re.search(r'data-score="(\d+)" data-total="(\d+)"', results)
+    assert score.group(2) == "5"
+    assert int(score.group(1)) == sum("✓ 正解" in page for page in pages)
+
+
+def test_a_mock_exam_shows_results_only_at_the_end(learner: TestClient) -> None:
+    url = start(learner, seed=3, count=2, mode="exam", kind="name")
+    assert 'class="countdown"' in learner.get(url).text
+    response = learner.post(
+        f"{url}/answer", data={"index": "0", "answer": "1"}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == url
+
+
+def test_a_mock_exam_ends_when_time_is_up(
+    learner: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = start(learner, seed=3, count=3, mode="exam", kind="name")
+    later = progress.now() + timedelta(hours=1)
+    monkeypatch.setattr(progress, "now", lambda: later)
+    response = learner.post(
+        f"{url}/answer", data={"index": "0", "answer": "1"}, follow_redirects=False
+    )
+    assert response.headers["location"] == f"{url}/results"
+    results = learner.get(f"{url}/results").text
+    assert "未解答: 3" in results
+    with sqlite3.connect(settings.data_dir / "koshiki.sqlite3") as db:
+        assert db.execute("select count(*) from answers").fetchone() == (0,)
+
+
+def test_a_repeated_submission_is_stored_once(learner: TestClient, settings: Settings) -> None:
+    url = start(learner, seed=2, count=2, kind="name")
+    learner.get(url)
+    for _ in range(3):
+        learner.post(f"{url}/answer", data={"index": "0", "answer": "1"})
+    with sqlite3.connect(settings.data_dir / "koshiki.sqlite3") as db:
+        assert db.execute("select count(*) from answers").fetchone() == (1,)
+
+
+def test_one_learner_cannot_see_or_answer_anothers_quiz(
+    learner: TestClient, other_learner: TestClient
+) -> None:
+    url = start(learner, seed=4, count=2, kind="name")
+    answer_all(learner, url)
+    assert other_learner.get(url).status_code == 404
+    assert other_learner.get(f"{url}/results").status_code == 404
+    response = other_learner.post(f"{url}/answer", data={"index": "0", "answer": "1"})
+    assert response.status_code == 404
+    assert "data-answered" not in other_learner.get("/progress").text
+    assert json.loads(other_learner.get("/progress/export").text)["answers"] == []
+    assert len(json.loads(learner.get("/progress/export").text)["answers"]) == 2
+
+
+def test_review_mode_serves_the_card_answered_wrong(learner: TestClient) -> None:
+    url = start(learner, seed=6, count=1, kind="name", category="cnn")
+    answer_all(learner, url, answer="9")  # never a valid option: wrong
+    missed = re.search(r'href="/formulas/([\w-]+)"', learner.get(f"{url}/results").text)
+    later = progress.now() + timedelta(minutes=5)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(progress, "now", lambda: later)
+        assert 'data-due="1"' in learner.get("/progress").text
+        review = start(learner, mode="review", count=1, category="cnn", kind="name")
+        assert (
+            f"/formulas/{missed.group(1)}"
+            in learner.post(f"{review}/answer", data={"index": "0", "answer": "1"}).text
+        )
+
+
+def test_the_recovery_key_resumes_the_learner_elsewhere(
+    learner: TestClient, other_learner: TestClient
+) -> None:
+    answer_all(learner, start(learner, seed=8, count=1, kind="name"))
+    key = re.search(r'class="recovery-key">([0-9a-f-]+)<', learner.get("/progress").text)
+    other_learner.post("/progress/recover", data={"key": key.group(1)})
+    assert 'data-answered="1"' in other_learner.get("/progress").text
+
+
+@pytest.mark.parametrize("key", ["", "not-a-key", "0" * 32, "<script>"])
+def test_a_bad_recovery_key_is_a_clear_422(learner: TestClient, key: str) -> None:
+    response = learner.post("/progress/recover", data={"key": key})
+    assert response.status_code == 422
+    assert "recovery key" in response.text
+
+
+def test_export_import_and_delete(learner: TestClient, other_learner: TestClient) -> None:
+    answer_all(learner, start(learner, seed=9, count=2, kind="name"))
+    exported = learner.get("/progress/export")
+    assert exported.headers["content-disposition"].startswith("attachment")
+    files = {"file": ("progress.json", exported.content, "application/json")}
+    other_learner.post("/progress/import", files=files)
+    other_learner.post("/progress/import", files=files)  # twice: still the same two
+    assert 'data-answered="2"' in other_learner.get("/progress").text
+    learner.post("/progress/delete", data={"confirm": "yes"})
+    assert json.loads(learner.get("/progress/export").text)["answers"] == []
+    assert 'data-answered="2"' in other_learner.get("/progress").text
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not json",
+        b"[]",
+        b'{"format": "other"}',
+        json.dumps(
+            {"learner_id": "x", "answers": [{"id": "z", "formula_id": "iou"}], "reviews": []}
+        ).encode(),
+        json.dumps(
+            {
+                "learner_id": "x",
+                "answers": [],
+                "reviews": [
+                    {"formula_id": "iou", "fsrs_card": {"bad": 1}, "due": "2026-01-01T00:00:00Z"}
+                ],
+            }
+        ).encode(),
+    ],
+)
+def test_a_bad_import_is_refused_and_changes_nothing(learner: TestClient, content: bytes) -> None:
+    response = learner.post(
+        "/progress/import", files={"file": ("p.json", content, "application/json")}
+    )
+    assert response.status_code == 422
+    assert "file" in response.text
+    assert json.loads(learner.get("/progress/export").text)["reviews"] == []
+
+
+def test_deleting_needs_confirmation(learner: TestClient) -> None:
+    assert learner.post("/progress/delete", data={}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"count": 0},
+        {"count": 51},
+        {"mode": "cram"},
+        {"kind": "essay"},
+        {"seed": -1},
+        {"category": "no-such-category"},
+    ],
+)
+def test_bad_quiz_settings_are_a_clear_422(learner: TestClient, params: dict) -> None:
+    response = learner.get("/quiz/start", params=params)
+    assert response.status_code == 422
+
+
+def test_the_learner_cookie_is_signed_httponly_and_samesite(app) -> None:
+    with TestClient(app) as client:
+        cookie = client.get("/").headers["set-cookie"]
+        assert "HttpOnly" in cookie
+        assert "SameSite=Lax" in cookie
+        client.cookies.set("learner", "a" * 32)  # forged: not signed
+        assert "set-cookie" in client.get("/").headers  # refused, a new learner is made
+
+
+def test_anki_deck_holds_one_note_per_card(learner: TestClient) -> None:
+    response = learner.get("/export/anki", params={"category": "optimizers"})
+    with zipfile.ZipFile(io.BytesIO(response.content)) as deck:
+        database = deck.read("collection.anki2")
+    path = "/tmp/koshiki-test-collection.anki2"
+    with open(path, "wb") as file:
+        file.write(database)
+    with sqlite3.connect(path) as collection:
+        notes = [row[0].split("\x1f") for row in collection.execute("select flds from notes")]
+    count = len(learner.get("/api/formulas").json())
+    optimizers = [f for f in learner.get("/api/formulas").json() if f["category"] == "optimizers"]
+    assert 0 < len(notes) == len(optimizers) < count
+    adam = next(fields for fields in notes if fields[0].startswith("Adam"))
+    assert adam[2].startswith(r"\[")
+    assert r"\hat{m}" in adam[2]
+    assert "Kingma" in adam[4]
