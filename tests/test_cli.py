@@ -1,8 +1,10 @@
 """The `koshiki` command, and a server that refuses to start with a bad card."""
 
 import os
+import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -78,3 +80,19 @@ def test_serve_exits_before_listening_when_a_card_is_bad(
     assert finished.returncode == 1
     assert "sigmoid.md" in finished.stderr
     assert "ready" not in finished.stdout
+
+
+def test_export_anki_writes_a_deck_of_the_chosen_category(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KOSHIKI_DATA_DIR", str(settings.data_dir))
+    deck = tmp_path / "cnn.apkg"
+    assert main(["export-anki", str(deck), "--category", "cnn"]) == 0
+    with zipfile.ZipFile(deck) as archive:
+        assert "collection.anki2" in archive.namelist()
+        collection = tmp_path / "collection.anki2"
+        collection.write_bytes(archive.read("collection.anki2"))
+    with sqlite3.connect(collection) as db:
+        titles = [row[0].split("\x1f")[0] for row in db.execute("select flds from notes")]
+    assert titles
+    assert any("畳み込み" in title or "Convolution" in title for title in titles)

@@ -6,11 +6,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from app import calculators, catalog, search
+from app import calculators, catalog, progress, search
 from app.cards import LANGUAGES
 from app.models import Formula
 from app.web.deps import LANGUAGE_COOKIE, LanguageDep, SessionDep, formula_or_404
 from app.web.forms import field_of, form_fields, initial_texts, parse_form
+from app.web.learners import LearnerDep
 from app.web.templating import SWAGGER_CSS, SWAGGER_JS, static_url
 
 router = APIRouter(include_in_schema=False)
@@ -28,14 +29,22 @@ def catalog_page(
     request: Request,
     session: SessionDep,
     lang: LanguageDep,
+    learner_id: LearnerDep,
     q: Annotated[str, Query(max_length=search.MAX_QUERY_LENGTH)] = "",
 ) -> Response:
-    """Every card grouped by category, or the cards matching a search."""
+    """Every card grouped by category, or the cards matching a search; and what is due."""
     query = q.strip()
     results = catalog.formulas_by_id(session, search.search(session, query)) if query else None
     categories = [] if query else catalog.categories_with_formulas(session)
+    due = len(progress.due_cards(session, learner_id, progress.now()))
     return render(
-        request, "catalog.html", lang=lang, q=query, results=results, categories=categories
+        request,
+        "catalog.html",
+        lang=lang,
+        q=query,
+        results=results,
+        categories=categories,
+        due=due,
     )
 
 

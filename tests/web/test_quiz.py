@@ -145,6 +145,7 @@ def test_review_mode_serves_the_card_answered_wrong(learner: TestClient) -> None
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(progress, "now", lambda: later)
         assert 'data-due="1"' in learner.get("/progress").text
+        assert 'data-due="1"' in learner.get("/").text  # the home page says so too
         review = start(learner, mode="review", count=1, category="cnn", kind="name")
         assert (
             f"/formulas/{missed.group(1)}"
