@@ -2,6 +2,7 @@
 
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,11 +21,15 @@ class Settings(BaseSettings):
     """Apply migrations and load the catalog when the app starts."""
     secret_key: str = ""
     """Signs the learner cookie; empty means a random key kept in `data_dir/secret_key`."""
+    environment: Literal["development", "production"] = "development"
+    """In production the app refuses to start without an explicit `secret_key`."""
     secure_cookies: bool = False
     """Mark cookies Secure: set it when the app is served over HTTPS."""
 
     @model_validator(mode="after")
     def _default_database_in_data_dir(self) -> "Settings":
+        if self.environment == "production" and not self.secret_key:
+            raise ValueError("KOSHIKI_SECRET_KEY must be set when KOSHIKI_ENVIRONMENT=production")
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'koshiki.sqlite3'}"
         return self

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import catalog
 from app.config import Settings
 from app.db import make_engine, make_session_factory, migrate, transaction
-from app.web import api, errors, pages, progress_page, quiz
+from app.web import api, errors, health, pages, progress_page, quiz
 from app.web.learners import LearnerCookie
+from app.web.security import DEFAULT_BODY_LIMIT, SecurityHeaders
 from app.web.static import ImmutableStaticFiles
 from app.web.templating import STATIC_DIR, make_templates
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Deep-learning formula cards with live calculators",
         version="0.1.0",
         lifespan=lifespan,
+        max_body_size=DEFAULT_BODY_LIMIT,
         docs_url=None,  # served by pages.docs from our own static files
         redoc_url=None,
     )
@@ -52,11 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = make_templates()
     app.mount("/static", ImmutableStaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
+    app.include_router(health.router)
     app.include_router(pages.router)
     app.include_router(quiz.router)
     app.include_router(progress_page.router)
     app.add_middleware(
         LearnerCookie, signing_key=settings.signing_key(), secure=settings.secure_cookies
     )
+    app.add_middleware(SecurityHeaders)  # outermost: even a 413 or 500 gets the headers
     errors.install(app)
     return app

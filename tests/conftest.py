@@ -76,6 +76,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A real uvicorn server on 127.0.0.1, on its own database, for the whole run."""
     port = free_port()
     data_dir = tmp_path_factory.mktemp("server")
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    log = (TEST_OUTPUT / "server.log").open("w")  # kept with the test output for diagnosis
     environment = {**os.environ, "KOSHIKI_DATA_DIR": str(data_dir)}
     process = subprocess.Popen(
         [
@@ -90,8 +92,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             str(port),
         ],
         env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -112,3 +114,4 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+    log.close()

@@ -7,6 +7,7 @@ decorated function in any module here; nothing else (routes, templates) needs to
 import importlib
 import math
 import pkgutil
+import re
 import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,11 +36,15 @@ class Calculator:
     outputs: tuple[str, ...]
     sample: Sampler | None = None
     answer: str | None = None
-    """The scalar a compute question asks for: an output name, optionally indexed (`y[0]`)."""
+    """The scalar a compute question asks for: an output name, optionally indexed
+    (`y[0]`, `grad[1][0]`)."""
 
     def answer_value(self, outputs: dict[str, Any]) -> Any:
-        name, index = _answer_parts(self.answer or "")
-        return outputs[name] if index is None else outputs[name][index]
+        name, indexes = _answer_parts(self.answer or "")
+        value = outputs[name]
+        for index in indexes:
+            value = value[index]
+        return value
 
     @property
     def input_schema(self) -> dict[str, Any]:
@@ -96,9 +101,9 @@ def calculator(
     return register
 
 
-def _answer_parts(answer: str) -> tuple[str, int | None]:
-    name, _, index = answer.partition("[")
-    return name, int(index.rstrip("]")) if index else None
+def _answer_parts(answer: str) -> tuple[str, list[int]]:
+    name, _, indexes = answer.partition("[")
+    return name, [int(index) for index in re.findall(r"\d+", indexes)]
 
 
 @cache

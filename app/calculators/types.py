@@ -48,7 +48,15 @@ def _within_element_cap(rows: list[list[Any]]) -> list[list[Any]]:
     return rows
 
 
-Real = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+def _within_magnitude(value: float) -> float:
+    if abs(value) > MAX_MAGNITUDE:
+        raise ValueError(f"must be between -{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}")
+    return value
+
+
+# The magnitude cap is a validator, not Field(ge=..., le=...): a field's own bounds
+# (`described(0.01, ge=0)`) would otherwise be replaced by these.
+Real = Annotated[float, Field(allow_inf_nan=False), AfterValidator(_within_magnitude)]
 Vector = Annotated[list[Real], Field(min_length=1, max_length=MAX_ELEMENTS)]
 Matrix = Annotated[
     list[Vector], Field(min_length=1, max_length=MAX_ELEMENTS), AfterValidator(_within_element_cap)

@@ -1,6 +1,7 @@
 """Typed dependencies shared by the routers."""
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import Cookie, Depends, HTTPException, Request
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 from app import calculators, catalog
 from app.calculators import Calculator
 from app.cards import LANGUAGES, Language
+from app.db import transaction
 from app.models import Formula
 from app.web.i18n import DEFAULT_LANGUAGE
 
@@ -28,6 +30,11 @@ def get_writer_session(request: Request) -> Iterator[Session]:
 
 def get_language(lang: Annotated[str | None, Cookie()] = None) -> Language:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE  # type: ignore[return-value]
+
+
+def writes(request: Request) -> AbstractContextManager[Session]:
+    """A short transaction that holds the write lock from its start: read before it."""
+    return transaction(request.app.state.writer_sessions)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -8,7 +8,7 @@ import re
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
@@ -72,6 +72,32 @@ def current_learner_id(request: Request) -> str:
 
 
 LearnerDep = Annotated[str, Depends(current_learner_id)]
+CSRF_SALT = "koshiki-form"
+
+
+def csrf_token(request: Request) -> str:
+    """A token for this learner's forms; a page from another site cannot know it."""
+    return serializer(request.app.state.settings.signing_key()).dumps(
+        request.state.learner_id, salt=CSRF_SALT
+    )
+
+
+async def require_csrf_token(request: Request, learner_id: LearnerDep) -> None:
+    """Refuse a state-changing form post that does not carry this learner's token."""
+    token = (await request.form()).get("csrf")
+    signer = serializer(request.app.state.settings.signing_key())
+    try:
+        valid = isinstance(token, str) and signer.loads(token, salt=CSRF_SALT) == learner_id
+    except BadSignature:
+        valid = False
+    if not valid:
+        raise HTTPException(
+            403,
+            "csrf: the form has expired or came from another site; reload the page and try again",
+        )
+
+
+CsrfProtected = Depends(require_csrf_token)
 
 
 def recovery_key(learner_id: str) -> str:

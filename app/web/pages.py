@@ -3,7 +3,6 @@
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app import calculators, catalog, progress, search
@@ -12,7 +11,7 @@ from app.models import Formula
 from app.web.deps import LANGUAGE_COOKIE, LanguageDep, SessionDep, formula_or_404
 from app.web.forms import field_of, form_fields, initial_texts, parse_form
 from app.web.learners import LearnerDep
-from app.web.templating import SWAGGER_CSS, SWAGGER_JS, static_url
+from app.web.templating import SWAGGER_CSS, SWAGGER_JS
 
 router = APIRouter(include_in_schema=False)
 A_YEAR = 365 * 24 * 3600
@@ -139,10 +138,10 @@ def switch_language(language: str, next: str = "/") -> Response:
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request) -> Response:
     """Swagger UI for the API, from our own static files (works offline)."""
-    return get_swagger_ui_html(
+    return render(
+        request,
+        "api_docs.html",
         openapi_url=request.app.openapi_url,
-        title="Koshiki API",
-        swagger_js_url=static_url(SWAGGER_JS),
-        swagger_css_url=static_url(SWAGGER_CSS),
-        swagger_favicon_url=static_url("favicon.svg"),
+        SWAGGER_JS=SWAGGER_JS,
+        SWAGGER_CSS=SWAGGER_CSS,
     )

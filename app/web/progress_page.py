@@ -16,6 +16,7 @@ from app.models import Formula, Learner
 from app.web.deps import LanguageDep, SessionDep, WriterSessionDep
 from app.web.learners import (
     COOKIE,
+    CsrfProtected,
     LearnerDep,
     cookie_header,
     learner_id_from_recovery_key,
@@ -64,7 +65,7 @@ def _with_learner_cookie(request: Request, response: Response, learner_id: str) 
     return response
 
 
-@router.post("/progress/recover")
+@router.post("/progress/recover", dependencies=[CsrfProtected])
 def recover(
     request: Request, session: SessionDep, key: Annotated[str, Form(max_length=64)] = ""
 ) -> Response:
@@ -85,7 +86,9 @@ def export(session: SessionDep, learner_id: LearnerDep) -> Response:
     )
 
 
-@router.post("/progress/import")
+@router.post(
+    "/progress/import", dependencies=[CsrfProtected], max_body_size=MAX_IMPORT_BYTES + 64 * 1024
+)
 async def import_progress(
     session: WriterSessionDep, learner_id: LearnerDep, file: UploadFile
 ) -> Response:
@@ -105,7 +108,7 @@ async def import_progress(
     return RedirectResponse(f"/progress?message=imported+{added}+answers", status_code=303)
 
 
-@router.post("/progress/delete")
+@router.post("/progress/delete", dependencies=[CsrfProtected])
 def delete(
     session: WriterSessionDep,
     learner_id: LearnerDep,

@@ -12,15 +12,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import catalog, progress, quizzes
 from app.models import Answer, Formula, Learner, QuizAttempt
 from app.quizzes import CardFacts, Kind
-from app.web.deps import LanguageDep, SessionDep, WriterSessionDep
-from app.web.learners import LearnerDep
+from app.web.deps import LanguageDep, SessionDep, writes
+from app.web.learners import CsrfProtected, LearnerDep
 from app.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -101,7 +101,7 @@ def quiz_settings(
 def start_quiz(
     request: Request,
     settings: Annotated[QuizSettings, Query()],
-    session: WriterSessionDep,
+    session: SessionDep,
     lang: LanguageDep,
     learner_id: LearnerDep,
 ) -> Response:
@@ -111,46 +111,36 @@ def start_quiz(
     if settings.mode == "review":
         ids = progress.review_queue(session, learner_id, ids, now)[: settings.count]
     cards = _facts(session, ids)
-    if not cards:
-        return render(
-            request,
-            "error.html",
-            status_code=422,
-            lang=lang,
-            status=422,
-            message="no card matches these settings",
-        )
     seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
-    stored = {
-        "count": settings.count,
-        "kinds": [str(k) for k in settings.kind],
-        "cards": [card.id for card in cards],
-    }
     try:
+        if not cards:
+            raise quizzes.QuizError("no card matches these settings")
         quizzes.generate(cards, settings.count, settings.kind, seed, _pool(session))
     except quizzes.QuizError as error:
         return render(
             request, "error.html", status_code=422, lang=lang, status=422, message=str(error)
         )
-    ensure_learner(session, learner_id)
-    deadline = (
-        now + timedelta(seconds=SECONDS_PER_EXAM_QUESTION * settings.count)
-        if settings.mode == "exam"
-        else None
-    )
+    exam = settings.mode == "exam"
     attempt = QuizAttempt(
         id=secrets.token_hex(16),
         learner_id=learner_id,
         mode=settings.mode,
         seed=seed,
-        settings=stored,
+        settings={
+            "count": settings.count,
+            "kinds": [str(k) for k in settings.kind],
+            "cards": [card.id for card in cards],
+        },
         started_at=now,
-        deadline=deadline,
+        deadline=now + timedelta(seconds=SECONDS_PER_EXAM_QUESTION * settings.count)
+        if exam
+        else None,
         served_index=0,
         served_at=now,
     )
-    session.add(attempt)
-    session.commit()
+    with writes(request) as transaction:
+        ensure_learner(transaction, learner_id)
+        transaction.add(attempt)
     return RedirectResponse(f"/quiz/{attempt.id}", status_code=303)
 
 
@@ -167,8 +157,8 @@ def _questions(session: Session, attempt: QuizAttempt) -> list[quizzes.Question]
     return quizzes.generate(cards, attempt.settings["count"], kinds, attempt.seed, _pool(session))
 
 
-def _answered(session: Session, attempt: QuizAttempt) -> int:
-    return session.scalar(select(func.count()).where(Answer.attempt_id == attempt.id)) or 0
+def _answered(session: Session, attempt_id: str) -> int:
+    return session.scalar(select(func.count()).where(Answer.attempt_id == attempt_id)) or 0
 
 
 def _over(attempt: QuizAttempt, answered: int, now: datetime) -> bool:
@@ -176,29 +166,36 @@ def _over(attempt: QuizAttempt, answered: int, now: datetime) -> bool:
     return attempt.finished_at is not None or answered >= attempt.settings["count"] or timed_out
 
 
-def _results_redirect(session: Session, attempt: QuizAttempt, now: datetime) -> Response:
-    if attempt.finished_at is None:
-        attempt.finished_at = now
-        session.commit()
-    return RedirectResponse(f"/quiz/{attempt.id}/results", status_code=303)
+def _finish(request: Request, attempt_id: str, now: datetime) -> Response:
+    with writes(request) as transaction:
+        transaction.execute(
+            update(QuizAttempt)
+            .where(QuizAttempt.id == attempt_id, QuizAttempt.finished_at.is_(None))
+            .values(finished_at=now)
+        )
+    return RedirectResponse(f"/quiz/{attempt_id}/results", status_code=303)
 
 
 @router.get("/quiz/{attempt_id}", response_class=HTMLResponse)
 def question_page(
     attempt_id: str,
     request: Request,
-    session: WriterSessionDep,
+    session: SessionDep,
     lang: LanguageDep,
     learner_id: LearnerDep,
 ) -> Response:
     """The next unanswered question, without its answer."""
     attempt = _own_attempt(session, attempt_id, learner_id)
-    now, answered = progress.now(), _answered(session, attempt)
+    now, answered = progress.now(), _answered(session, attempt_id)
     if _over(attempt, answered, now):
-        return _results_redirect(session, attempt, now)
-    if attempt.served_index != answered:  # first time this question is shown
-        attempt.served_index, attempt.served_at = answered, now
-        session.commit()
+        return _finish(request, attempt_id, now)
+    if attempt.served_index != answered:  # first time this question is shown: start its clock
+        with writes(request) as transaction:
+            transaction.execute(
+                update(QuizAttempt)
+                .where(QuizAttempt.id == attempt_id, QuizAttempt.served_index != answered)
+                .values(served_index=answered, served_at=now)
+            )
     question = _questions(session, attempt)[answered]
     return render(
         request,
@@ -210,11 +207,11 @@ def question_page(
     )
 
 
-@router.post("/quiz/{attempt_id}/answer", response_class=HTMLResponse)
+@router.post("/quiz/{attempt_id}/answer", response_class=HTMLResponse, dependencies=[CsrfProtected])
 def answer_question(
     attempt_id: str,
     request: Request,
-    session: WriterSessionDep,
+    session: SessionDep,
     lang: LanguageDep,
     learner_id: LearnerDep,
     index: Annotated[int, Form(ge=0, lt=MAX_QUESTIONS)],
@@ -222,17 +219,17 @@ def answer_question(
 ) -> Response:
     """Grade and store one answer; feedback at once, except in a mock exam."""
     attempt = _own_attempt(session, attempt_id, learner_id)
-    now, answered = progress.now(), _answered(session, attempt)
+    now, answered = progress.now(), _answered(session, attempt_id)
     if _over(attempt, answered, now):
-        return _results_redirect(session, attempt, now)
+        return _finish(request, attempt_id, now)
     if index != answered:  # a repeated or stale submission: show where the quiz stands
-        return RedirectResponse(f"/quiz/{attempt.id}", status_code=303)
+        return RedirectResponse(f"/quiz/{attempt_id}", status_code=303)
     question = _questions(session, attempt)[index]
     grade = quizzes.grade(question, answer)
     elapsed = now - attempt.served_at if attempt.served_index == index else timedelta()
     record = progress.AnswerRecord(
         learner_id=learner_id,
-        attempt_id=attempt.id,
+        attempt_id=attempt_id,
         question_index=index,
         formula_id=question.card.id,
         category_id=question.card.category,
@@ -242,16 +239,22 @@ def answer_question(
         correct=grade.correct,
         time_taken_ms=int(elapsed.total_seconds() * 1000),
     )
+    finished = index + 1 >= attempt.settings["count"]
     try:
-        progress.record_answer(session, record, now)
-        if index + 1 >= attempt.settings["count"]:
-            attempt.finished_at = now
-        session.commit()
-    except IntegrityError:  # the same question answered twice at once: keep the first
-        session.rollback()
-        return RedirectResponse(f"/quiz/{attempt.id}", status_code=303)
+        with writes(request) as transaction:
+            # Checked again under the write lock: a simultaneous post of the same answer
+            # may have been stored since the read above.
+            if _answered(transaction, attempt_id) != index:
+                return RedirectResponse(f"/quiz/{attempt_id}", status_code=303)
+            progress.record_answer(transaction, record, now)
+            if finished:
+                transaction.execute(
+                    update(QuizAttempt).where(QuizAttempt.id == attempt_id).values(finished_at=now)
+                )
+    except IntegrityError:  # the same answer stored by another worker meanwhile
+        return RedirectResponse(f"/quiz/{attempt_id}", status_code=303)
     if attempt.mode == "exam":
-        return RedirectResponse(f"/quiz/{attempt.id}", status_code=303)
+        return RedirectResponse(f"/quiz/{attempt_id}", status_code=303)
     return render(
         request,
         "quiz_feedback.html",
@@ -261,7 +264,7 @@ def answer_question(
         grade=grade,
         given=answer,
         total=attempt.settings["count"],
-        finished=attempt.finished_at is not None,
+        finished=finished,
     )
 
 
@@ -269,7 +272,7 @@ def answer_question(
 def results_page(
     attempt_id: str,
     request: Request,
-    session: WriterSessionDep,
+    session: SessionDep,
     lang: LanguageDep,
     learner_id: LearnerDep,
 ) -> Response:

@@ -13,6 +13,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from app.config import PROJECT_ROOT
 from app.web.i18n import translate
+from app.web.learners import csrf_token
 
 STATIC_DIR = PROJECT_ROOT / "static"
 MATHJAX = "vendor/mathjax-3.2.2/tex-chtml.js"
@@ -88,7 +89,12 @@ def make_templates() -> Jinja2Templates:
         markdown=markdown, markdown_inline=markdown_inline, tex=tex, number=number
     )
     environment.globals.update(
-        t=t, localized=localized, static_url=static_url, MATHJAX=MATHJAX, HTMX=HTMX
+        t=t,
+        localized=localized,
+        static_url=static_url,
+        MATHJAX=MATHJAX,
+        HTMX=HTMX,
+        csrf_token=csrf_token,
     )
     environment.trim_blocks = environment.lstrip_blocks = True
     return templates

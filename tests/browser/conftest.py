@@ -5,7 +5,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -41,9 +41,19 @@ def page(browser: Browser, outside_requests: list[str]) -> Iterator[Page]:
 
     context.route("**/*", only_loopback)
     page = context.new_page()
+    policy_violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            policy_violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert policy_violations == [], "our pages must run under their own CSP"
 
 
 def wait_for_mathjax(page: Page) -> None:
-    page.wait_for_function("document.documentElement.dataset.mathjax === 'ready'", timeout=30_000)
+    expect(page.locator("html")).to_have_attribute("data-mathjax", "ready", timeout=30_000)

@@ -15,7 +15,7 @@ QUESTIONS = 5
 
 def keyboard_ready(page: Page) -> None:
     wait_for_mathjax(page)
-    page.wait_for_function("document.documentElement.dataset.quiz === 'ready'")
+    expect(page.locator("html")).to_have_attribute("data-quiz", "ready")
 
 
 def answer_with_the_keyboard(page: Page) -> None:

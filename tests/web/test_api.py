@@ -184,6 +184,8 @@ def test_mismatched_shapes_are_a_422_naming_the_field(
     ("calculator_id", "body", "field", "reason"),
     [
         ("softmax", {"logits": [1], "temperature": 0}, "temperature", "greater than 0"),
+        ("sgd", {"params": [1], "grads": [1], "lr": -1}, "lr", "greater than or equal to 0"),
+        ("softmax", {"logits": [1e13]}, "logits", "between"),
         ("softmax", {"logits": [1e12, 0], "temperature": 1e-300}, "temperature", "overflows"),
         ("softmax", {"logits": [1], "tempreature": 2}, "tempreature", "Extra inputs"),
         (

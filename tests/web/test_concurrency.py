@@ -25,12 +25,16 @@ def take_quiz(server: LiveServer, seed: int) -> int:
             "/quiz/start", params={"seed": seed, "count": QUESTIONS, "kind": "name"}
         ).url.path
         for _ in range(QUESTIONS):
-            index = re.search(r'name="index" value="(\d+)"', client.get(url).text).group(1)
+            page = client.get(url).text
+            index = re.search(r'name="index" value="(\d+)"', page).group(1)
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
             barrier = threading.Barrier(2)
 
-            def post(index: str = index, barrier: threading.Barrier = barrier) -> int:
+            def post(
+                index: str = index, csrf: str = csrf, barrier: threading.Barrier = barrier
+            ) -> int:
                 barrier.wait()
-                answer = {"index": index, "answer": "1"}
+                answer = {"index": index, "answer": "1", "csrf": csrf}
                 return client.post(f"{url}/answer", data=answer, follow_redirects=False).status_code
 
             with ThreadPoolExecutor(2) as pair:

@@ -16,6 +16,18 @@ from app.config import Settings
 from app.main import create_app
 
 MAIN = re.compile(r'<main id="main">(.*)</main>', re.S)
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def token(client: TestClient, page: str = "/progress") -> str:
+    """The form token a browser would find in `page`."""
+    return CSRF.search(client.get(page).text).group(1)
+
+
+def post_answer(client: TestClient, url: str, index: str, given: str, **options: object):
+    """Post an answer the way the question page's form does."""
+    data = {"index": index, "answer": given, "csrf": token(client, "/progress")}
+    return client.post(f"{url}/answer", data=data, **options)
 
 
 @pytest.fixture
@@ -43,10 +55,10 @@ def start(client: TestClient, **params: object) -> str:
 
 def question_html(client: TestClient, url: str) -> str:
     page = client.get(url).text
-    return MAIN.search(page).group(1).replace(url.rsplit("/", 1)[1], "ATTEMPT")
+    return CSRF.sub("", MAIN.search(page).group(1)).replace(url.rsplit("/", 1)[1], "ATTEMPT")
 
 
-def answer_all(client: TestClient, url: str, answer: str = "1") -> list[str]:
+def answer_all(client: TestClient, url: str, given: str = "1") -> list[str]:
     """Answer every question of the attempt at `url`; returns the pages seen after each."""
     pages = []
     while True:
@@ -54,7 +66,7 @@ def answer_all(client: TestClient, url: str, answer: str = "1") -> list[str]:
         if response.status_code == 303:
             return pages
         index = re.search(r'name="index" value="(\d+)"', response.text).group(1)
-        pages.append(client.post(f"{url}/answer", data={"index": index, "answer": answer}).text)
+        pages.append(post_answer(client, url, index, given).text)
 
 
 def test_the_same_seed_and_settings_give_the_same_questions(
@@ -71,7 +83,7 @@ def test_the_same_seed_and_settings_give_the_same_questions(
 def test_the_answer_is_not_in_the_page_before_answering(learner: TestClient) -> None:
     url = start(learner, seed=5, count=1, kind="compute")
     page = learner.get(url).text
-    feedback = learner.post(f"{url}/answer", data={"index": "0", "answer": "0"}).text
+    feedback = post_answer(learner, url, "0", "0").text
     expected = re.search(r'<data value="([^"]+)">', feedback.split("正しい答え")[1]).group(1)
     assert expected not in page
     assert "正しい答え" not in page
@@ -91,9 +103,7 @@ def test_a_practice_quiz_gives_feedback_then_results(learner: TestClient) -> Non
 def test_a_mock_exam_shows_results_only_at_the_end(learner: TestClient) -> None:
     url = start(learner, seed=3, count=2, mode="exam", kind="name")
     assert 'class="countdown"' in learner.get(url).text
-    response = learner.post(
-        f"{url}/answer", data={"index": "0", "answer": "1"}, follow_redirects=False
-    )
+    response = post_answer(learner, url, "0", "1", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == url
 
@@ -104,9 +114,7 @@ def test_a_mock_exam_ends_when_time_is_up(
     url = start(learner, seed=3, count=3, mode="exam", kind="name")
     later = progress.now() + timedelta(hours=1)
     monkeypatch.setattr(progress, "now", lambda: later)
-    response = learner.post(
-        f"{url}/answer", data={"index": "0", "answer": "1"}, follow_redirects=False
-    )
+    response = post_answer(learner, url, "0", "1", follow_redirects=False)
     assert response.headers["location"] == f"{url}/results"
     results = learner.get(f"{url}/results").text
     assert "未解答: 3" in results
@@ -118,7 +126,7 @@ def test_a_repeated_submission_is_stored_once(learner: TestClient, settings: Set
     url = start(learner, seed=2, count=2, kind="name")
     learner.get(url)
     for _ in range(3):
-        learner.post(f"{url}/answer", data={"index": "0", "answer": "1"})
+        post_answer(learner, url, "0", "1")
     with sqlite3.connect(settings.data_dir / "koshiki.sqlite3") as db:
         assert db.execute("select count(*) from answers").fetchone() == (1,)
 
@@ -130,7 +138,7 @@ def test_one_learner_cannot_see_or_answer_anothers_quiz(
     answer_all(learner, url)
     assert other_learner.get(url).status_code == 404
     assert other_learner.get(f"{url}/results").status_code == 404
-    response = other_learner.post(f"{url}/answer", data={"index": "0", "answer": "1"})
+    response = post_answer(other_learner, url, "0", "1")
     assert response.status_code == 404
     assert "data-answered" not in other_learner.get("/progress").text
     assert json.loads(other_learner.get("/progress/export").text)["answers"] == []
@@ -139,7 +147,7 @@ def test_one_learner_cannot_see_or_answer_anothers_quiz(
 
 def test_review_mode_serves_the_card_answered_wrong(learner: TestClient) -> None:
     url = start(learner, seed=6, count=1, kind="name", category="cnn")
-    answer_all(learner, url, answer="9")  # never a valid option: wrong
+    answer_all(learner, url, given="9")  # never a valid option: wrong
     missed = re.search(r'href="/formulas/([\w-]+)"', learner.get(f"{url}/results").text)
     later = progress.now() + timedelta(minutes=5)
     with pytest.MonkeyPatch.context() as patch:
@@ -147,10 +155,7 @@ def test_review_mode_serves_the_card_answered_wrong(learner: TestClient) -> None
         assert 'data-due="1"' in learner.get("/progress").text
         assert 'data-due="1"' in learner.get("/").text  # the home page says so too
         review = start(learner, mode="review", count=1, category="cnn", kind="name")
-        assert (
-            f"/formulas/{missed.group(1)}"
-            in learner.post(f"{review}/answer", data={"index": "0", "answer": "1"}).text
-        )
+        assert f"/formulas/{missed.group(1)}" in post_answer(learner, review, "0", "1").text
 
 
 def test_the_recovery_key_resumes_the_learner_elsewhere(
@@ -158,13 +163,15 @@ def test_the_recovery_key_resumes_the_learner_elsewhere(
 ) -> None:
     answer_all(learner, start(learner, seed=8, count=1, kind="name"))
     key = re.search(r'class="recovery-key">([0-9a-f-]+)<', learner.get("/progress").text)
-    other_learner.post("/progress/recover", data={"key": key.group(1)})
+    other_learner.post(
+        "/progress/recover", data={"key": key.group(1), "csrf": token(other_learner)}
+    )
     assert 'data-answered="1"' in other_learner.get("/progress").text
 
 
 @pytest.mark.parametrize("key", ["", "not-a-key", "0" * 32, "<script>"])
 def test_a_bad_recovery_key_is_a_clear_422(learner: TestClient, key: str) -> None:
-    response = learner.post("/progress/recover", data={"key": key})
+    response = learner.post("/progress/recover", data={"key": key, "csrf": token(learner)})
     assert response.status_code == 422
     assert "recovery key" in response.text
 
@@ -174,10 +181,10 @@ def test_export_import_and_delete(learner: TestClient, other_learner: TestClient
     exported = learner.get("/progress/export")
     assert exported.headers["content-disposition"].startswith("attachment")
     files = {"file": ("progress.json", exported.content, "application/json")}
-    other_learner.post("/progress/import", files=files)
-    other_learner.post("/progress/import", files=files)  # twice: still the same two
+    for _ in range(2):  # twice: still the same two answers
+        other_learner.post("/progress/import", files=files, data={"csrf": token(other_learner)})
     assert 'data-answered="2"' in other_learner.get("/progress").text
-    learner.post("/progress/delete", data={"confirm": "yes"})
+    learner.post("/progress/delete", data={"confirm": "yes", "csrf": token(learner)})
     assert json.loads(learner.get("/progress/export").text)["answers"] == []
     assert 'data-answered="2"' in other_learner.get("/progress").text
 
@@ -204,7 +211,9 @@ def test_export_import_and_delete(learner: TestClient, other_learner: TestClient
 )
 def test_a_bad_import_is_refused_and_changes_nothing(learner: TestClient, content: bytes) -> None:
     response = learner.post(
-        "/progress/import", files={"file": ("p.json", content, "application/json")}
+        "/progress/import",
+        files={"file": ("p.json", content, "application/json")},
+        data={"csrf": token(learner)},
     )
     assert response.status_code == 422
     assert "file" in response.text
@@ -212,7 +221,7 @@ def test_a_bad_import_is_refused_and_changes_nothing(learner: TestClient, conten
 
 
 def test_deleting_needs_confirmation(learner: TestClient) -> None:
-    assert learner.post("/progress/delete", data={}).status_code == 422
+    assert learner.post("/progress/delete", data={"csrf": token(learner)}).status_code == 422
 
 
 @pytest.mark.parametrize(
