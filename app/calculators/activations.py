@@ -139,8 +139,7 @@ Slope = Annotated[float, Field(allow_inf_nan=False, ge=0, lt=1)]
 Alpha = Annotated[float, Field(allow_inf_nan=False, gt=0, le=100)]
 
 
-class LeakyReluInputs(Inputs):
-    x: Vector = described(en="Inputs x", ja="入力 x")
+class LeakyReluInputs(ActivationInputs):
     negative_slope: Slope = described(
         0.01,
         en="Slope a for x < 0, in [0, 1) (PyTorch's negative_slope, default 0.01)",
@@ -166,8 +165,7 @@ def leaky_relu(inputs: LeakyReluInputs) -> Result:
     )
 
 
-class EluInputs(Inputs):
-    x: Vector = described(en="Inputs x", ja="入力 x")
+class EluInputs(ActivationInputs):
     alpha: Alpha = described(
         1.0,
         en="α in (0, 100]: the output approaches −α for large negative x (default 1)",
@@ -200,8 +198,7 @@ GELU_TANH_COEFFICIENT = 0.044715
 SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 
 
-class GeluInputs(Inputs):
-    x: Vector = described(en="Inputs x", ja="入力 x")
+class GeluInputs(ActivationInputs):
     approximate: Literal["none", "tanh"] = described(
         "none",
         en="'none': exact x Φ(x) with erf (PyTorch's default); 'tanh': the tanh approximation",

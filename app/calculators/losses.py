@@ -22,14 +22,21 @@ ROW_SUM_TOLERANCE = 1e-3
 """Probabilities typed by hand are rounded; a row may miss 1 by this much."""
 
 
+ONE_HOT_TARGETS = {"en": "One-hot targets t (N×K)", "ja": "正解ラベル t（N×K の one-hot 表現）"}
+
+
+def _require_one_hot_rows(inputs: Inputs, name: str) -> None:
+    for row, ones in enumerate(np.asarray(getattr(inputs, name)).sum(axis=1)):
+        if ones != 1:
+            raise InvalidInput(name, f"row {row} must be one-hot (exactly one 1)")
+
+
 class CrossEntropyInputs(Inputs):
     probabilities: Matrix = described(
         en="Predicted probabilities y, one row per example (N×K), each row summing to 1",
         ja="予測確率 y（N×K、1行が1データで各行の和は1）",
     )
-    targets: BitMatrix = described(
-        en="One-hot targets t (N×K)", ja="正解ラベル t（N×K の one-hot 表現）"
-    )
+    targets: BitMatrix = described(**ONE_HOT_TARGETS)
 
     @model_validator(mode="after")
     def _probabilities_and_one_hot_targets(self) -> "CrossEntropyInputs":
@@ -40,9 +47,7 @@ class CrossEntropyInputs(Inputs):
         for row, total in enumerate(y.sum(axis=1)):
             if abs(total - 1) > ROW_SUM_TOLERANCE:
                 raise InvalidInput("probabilities", f"row {row} sums to {total:.6g}, not 1")
-        for row, ones in enumerate(np.asarray(self.targets).sum(axis=1)):
-            if ones != 1:
-                raise InvalidInput("targets", f"row {row} must be one-hot (exactly one 1)")
+        _require_one_hot_rows(self, "targets")
         return self
 
 
@@ -125,20 +130,12 @@ def sum_of_squares_error(inputs: SumOfSquaresInputs) -> Result:
     )
 
 
-def _require_one_hot_rows(inputs: Inputs, name: str) -> None:
-    for row, ones in enumerate(np.asarray(getattr(inputs, name)).sum(axis=1)):
-        if ones != 1:
-            raise InvalidInput(name, f"row {row} must be one-hot (exactly one 1)")
-
-
 class SoftmaxWithLossInputs(Inputs):
     logits: Matrix = described(
         en="Logits z before softmax, one row per example (N×K)",
         ja="softmax に入れる前のロジット z（N×K、1行が1データ）",
     )
-    targets: BitMatrix = described(
-        en="One-hot targets t (N×K)", ja="正解ラベル t（N×K の one-hot 表現）"
-    )
+    targets: BitMatrix = described(**ONE_HOT_TARGETS)
 
     @model_validator(mode="after")
     def _one_hot_targets_of_the_same_shape(self) -> "SoftmaxWithLossInputs":
