@@ -1,5 +1,6 @@
 """Overlap measures for detection and segmentation."""
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
@@ -47,14 +48,37 @@ def _sample_iou(rng: np.random.Generator) -> dict[str, Any]:
     return {"box_a": _sample_box(rng), "box_b": _sample_box(rng)}
 
 
+@dataclass(frozen=True)
+class Overlap:
+    """Areas of two boxes (or two stacks of boxes, broadcast) and of their overlap."""
+
+    area_a: np.ndarray
+    area_b: np.ndarray
+    overlap: np.ndarray
+    """Width and height of the intersection (last axis), clamped at 0."""
+    intersection: np.ndarray
+    union: np.ndarray
+
+
+def box_overlap(a: np.ndarray, b: np.ndarray) -> Overlap:
+    """|A|, |B|, |A ∩ B| and |A ∪ B| for [x1, y1, x2, y2] boxes in continuous coordinates.
+
+    `a` and `b` broadcast over leading axes, so one call gives a whole IoU matrix.
+    """
+    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
+    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+    overlap = np.clip(
+        np.minimum(a[..., 2:], b[..., 2:]) - np.maximum(a[..., :2], b[..., :2]), 0, None
+    )
+    intersection = overlap[..., 0] * overlap[..., 1]
+    return Overlap(area_a, area_b, overlap, intersection, area_a + area_b - intersection)
+
+
 @calculator("iou", outputs=("iou", "intersection", "union"), sample=_sample_iou, answer="iou")
 def iou(inputs: IouInputs) -> Result:
-    a, b = np.asarray(inputs.box_a), np.asarray(inputs.box_b)
-    area_a = (a[2] - a[0]) * (a[3] - a[1])
-    area_b = (b[2] - b[0]) * (b[3] - b[1])
-    overlap = np.clip(np.minimum(a[2:], b[2:]) - np.maximum(a[:2], b[:2]), 0, None)
-    intersection = overlap[0] * overlap[1]
-    union = area_a + area_b - intersection
+    boxes = box_overlap(np.asarray(inputs.box_a), np.asarray(inputs.box_b))
+    area_a, area_b, overlap = boxes.area_a, boxes.area_b, boxes.overlap
+    intersection, union = boxes.intersection, boxes.union
     if union == 0:
         raise InvalidInput("box_b", "both boxes have zero area, so IoU is 0/0")
     return Result(
