@@ -1,4 +1,4 @@
-"""Convolution arithmetic, convolution and pooling, layer sizes and costs."""
+"""Convolution arithmetic, convolution and pooling, layer sizes and costs, residual blocks."""
 
 import itertools
 import math
@@ -17,6 +17,7 @@ from app.calculators.types import (
     Step,
     Vector,
     described,
+    shape_text,
 )
 
 MAX_SIZE = 1_000_000
@@ -679,5 +680,94 @@ def group_conv_cost(inputs: GroupConvCostInputs) -> Result:
             Step("weights per filter D_K² M / g", per_filter),
             Step("weights D_K² M N / g", weights),
             Step("mult-adds D_K² (M / g) N D_F²", mult_adds),
+        ],
+    )
+
+
+# --- Residual block --------------------------------------------------------------------
+
+
+class ResidualBlockInputs(Inputs):
+    x: Vector = described(en="Block input x (length d)", ja="ブロックへの入力 x（長さ d）")
+    w1: Matrix = described(en="First weight matrix W₁ (h×d)", ja="1層目の重み W₁（h×d）")
+    b1: Vector | None = described(
+        None, en="First bias b₁ (length h; empty: 0)", ja="1層目のバイアス b₁（長さ h。空欄なら 0）"
+    )
+    w2: Matrix = described(en="Second weight matrix W₂ (d_out×h)", ja="2層目の重み W₂（d_out×h）")
+    b2: Vector | None = described(
+        None,
+        en="Second bias b₂ (length d_out; empty: 0)",
+        ja="2層目のバイアス b₂（長さ d_out。空欄なら 0）",
+    )
+    projection: Matrix | None = described(
+        None,
+        en="Shortcut projection W_s (d_out×d); empty: identity, needs d_out = d",
+        ja="ショートカットの射影 W_s（d_out×d）。空欄なら恒等写像（d_out = d のとき）",
+    )
+    final_relu: bool = described(
+        True,
+        en="Apply ReLU after the addition (original ResNet)",
+        ja="足し算のあとに ReLU をかける（元の ResNet）",
+    )
+
+    @model_validator(mode="after")
+    def _compatible_shapes(self) -> "ResidualBlockInputs":
+        d = len(self.x)
+        hidden, d_in = np.shape(self.w1)
+        if d_in != d:
+            raise InvalidInput("w1", f"must have d = {d} columns like x, got {d_in}")
+        d_out, h = np.shape(self.w2)
+        if h != hidden:
+            raise InvalidInput("w2", f"must have h = {hidden} columns (rows of w1), got {h}")
+        for name, length in (("b1", hidden), ("b2", d_out)):
+            bias = getattr(self, name)
+            if bias is not None and len(bias) != length:
+                raise InvalidInput(name, f"must have length {length}, got {len(bias)}")
+        if self.projection is None and d_out != d:
+            raise InvalidInput(
+                "projection",
+                f"F(x) has length {d_out} but x has length {d}: the identity shortcut cannot "
+                "be added, give a d_out×d projection W_s",
+            )
+        if self.projection is not None and np.shape(self.projection) != (d_out, d):
+            raise InvalidInput(
+                "projection",
+                f"must be d_out×d = {d_out}×{d}, got {shape_text(np.shape(self.projection))}",
+            )
+        return self
+
+
+def _sample_residual_block(rng: np.random.Generator) -> dict[str, Any]:
+    def small(*shape: int) -> list[Any]:
+        return rng.integers(-1, 3, size=shape).astype(float).tolist()
+
+    return {"x": small(2), "w1": small(2, 2), "w2": small(2, 2), "final_relu": True}
+
+
+@calculator(
+    "residual-block",
+    outputs=("residual", "shortcut", "output"),
+    sample=_sample_residual_block,
+    answer="output[0]",
+)
+def residual_block(inputs: ResidualBlockInputs) -> Result:
+    x, w1, w2 = (np.asarray(value) for value in (inputs.x, inputs.w1, inputs.w2))
+    b1 = np.zeros(len(w1)) if inputs.b1 is None else np.asarray(inputs.b1)
+    b2 = np.zeros(len(w2)) if inputs.b2 is None else np.asarray(inputs.b2)
+    pre = w1 @ x + b1
+    hidden = np.maximum(pre, 0)
+    residual = w2 @ hidden + b2
+    shortcut = x if inputs.projection is None else np.asarray(inputs.projection) @ x
+    total = residual + shortcut
+    output = np.maximum(total, 0) if inputs.final_relu else total
+    return Result(
+        {"residual": residual, "shortcut": shortcut, "output": output},
+        [
+            Step("W₁x + b₁", pre),
+            Step("σ(W₁x + b₁)", hidden),
+            Step("F(x) = W₂ σ(W₁x + b₁) + b₂", residual),
+            Step("x" if inputs.projection is None else "W_s x", shortcut),
+            Step("F(x) + x" if inputs.projection is None else "F(x) + W_s x", total),
+            Step("y = σ(F(x) + shortcut)" if inputs.final_relu else "y = F(x) + shortcut", output),
         ],
     )

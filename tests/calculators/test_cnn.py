@@ -471,3 +471,71 @@ def test_group_conv_cost_refuses_groups_that_do_not_divide_the_channels() -> Non
         )
     assert caught.value.field == "groups"
     assert "out_channels = 6" in caught.value.reason
+
+
+# --- Residual block -------------------------------------------------------------------------
+
+
+@st.composite
+def residual_blocks(draw: st.DrawFn) -> dict:
+    d, h = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    d_out = draw(st.sampled_from([d, draw(st.integers(1, 5))]))
+    entries = st.floats(-5, 5)
+
+    def matrix(rows: int, columns: int) -> list:
+        row = st.lists(entries, min_size=columns, max_size=columns)
+        return draw(st.lists(row, min_size=rows, max_size=rows))
+
+    return {
+        "x": draw(st.lists(entries, min_size=d, max_size=d)),
+        "w1": matrix(h, d),
+        "b1": draw(st.lists(entries, min_size=h, max_size=h)),
+        "w2": matrix(d_out, h),
+        "b2": draw(st.lists(entries, min_size=d_out, max_size=d_out)),
+        "projection": matrix(d_out, d) if d_out != d or draw(st.booleans()) else None,
+        "final_relu": draw(st.booleans()),
+    }
+
+
+@given(residual_blocks())
+def test_residual_block_matches_torch_linear_layers(block: dict) -> None:
+    first = torch.nn.Linear(len(block["x"]), len(block["b1"]))
+    second = torch.nn.Linear(len(block["b1"]), len(block["b2"]))
+    with torch.no_grad():
+        first.weight.copy_(tensor(block["w1"]))
+        first.bias.copy_(tensor(block["b1"]))
+        second.weight.copy_(tensor(block["w2"]))
+        second.bias.copy_(tensor(block["b2"]))
+    x = tensor(block["x"])
+    residual = second(torch.relu(first(x)))
+    shortcut = x if block["projection"] is None else tensor(block["projection"]) @ x
+    expected = residual + shortcut
+    if block["final_relu"]:
+        expected = torch.relu(expected)
+    outputs = compute("residual-block", **block)
+    assert_close(outputs["residual"], residual, atol=1e-9)
+    assert_close(outputs["shortcut"], shortcut, atol=1e-9)
+    assert_close(outputs["output"], expected, atol=1e-9)
+
+
+def test_residual_block_with_zero_weights_passes_the_input_through() -> None:
+    outputs = compute("residual-block", x=[1.5, 2.0], w1=[[0, 0]], w2=[[0], [0]])
+    assert outputs == {"residual": [0.0, 0.0], "shortcut": [1.5, 2.0], "output": [1.5, 2.0]}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        ({"w1": [[1, 0, 0]]}, "w1", "columns like x"),
+        ({"w2": [[1, 1], [0, 1]]}, "w2", "columns"),
+        ({"b1": [0, 0]}, "b1", "length 1"),
+        ({"w2": [[1], [0], [2]]}, "projection", "cannot be added"),
+        ({"projection": [[1, 0]]}, "projection", "must be d_out×d"),
+    ],
+)
+def test_residual_block_explains_mismatched_shapes(change: dict, field: str, reason: str) -> None:
+    block = {"x": [1.0, 2.0], "w1": [[1, -1]], "w2": [[1], [2]]}
+    with pytest.raises(InvalidInput) as caught:
+        compute("residual-block", **{**block, **change})
+    assert caught.value.field == field
+    assert reason in caught.value.reason
