@@ -1,4 +1,4 @@
-"""Overlap measures for detection and segmentation."""
+"""Detection and segmentation: overlap measures (IoU, Dice) and non-maximum suppression."""
 
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -11,9 +11,11 @@ from app.calculators.types import (
     BitMatrix,
     Inputs,
     InvalidInput,
+    Matrix,
     Real,
     Result,
     Step,
+    Vector,
     described,
     require_same_shape,
 )
@@ -132,3 +134,81 @@ def dice(inputs: DiceInputs) -> Result:
         Step("IoU = |A ∩ B| / |A ∪ B|", intersection / union),
     ]
     return Result({"dice": dice_value, "iou": intersection / union}, steps)
+
+
+# --- Non-maximum suppression ----------------------------------------------------------------
+
+
+class NmsInputs(Inputs):
+    boxes: Matrix = described(
+        en="Boxes, one [x1, y1, x2, y2] row each (n×4)",
+        ja="ボックス（1行に1つ [x1, y1, x2, y2]、n×4）",
+    )
+    scores: Vector = described(en="Score of each box (length n)", ja="各ボックスのスコア（長さ n）")
+    iou_threshold: float = described(
+        0.5,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        en="Suppress a box whose IoU with a kept box is greater than this",
+        ja="残したボックスとの IoU がこの値を超えるボックスを消す",
+    )
+
+    @model_validator(mode="after")
+    def _boxes_and_scores(self) -> "NmsInputs":
+        rows, columns = np.shape(self.boxes)
+        if columns != 4:
+            raise InvalidInput(
+                "boxes", f"each row must be [x1, y1, x2, y2] (4 numbers), got {columns}"
+            )
+        for index, box in enumerate(self.boxes):
+            x1, y1, x2, y2 = box
+            if not (x1 < x2 and y1 < y2):
+                raise InvalidInput(
+                    "boxes", f"row {index} must have x1 < x2 and y1 < y2 (a box with positive area)"
+                )
+        if len(self.scores) != rows:
+            raise InvalidInput("scores", f"needs one score per box: {rows}, got {len(self.scores)}")
+        return self
+
+
+def suppress(
+    boxes: np.ndarray, scores: np.ndarray, threshold: float
+) -> tuple[list[int], list[Step]]:
+    """Greedy NMS: indices kept in descending score order (ties keep input order)."""
+    pairwise = box_overlap(boxes[:, None, :], boxes[None, :, :])
+    ious = pairwise.intersection / pairwise.union
+    order = np.argsort(-scores, kind="stable")
+    alive = np.ones(len(boxes), dtype=bool)
+    keep: list[int] = []
+    steps = [Step("order by descending score", order)]
+    if len(boxes) <= 10:
+        steps.append(Step("IoU(i, j)", ious))
+    for index in order:
+        if not alive[index]:
+            continue
+        keep.append(int(index))
+        removed = np.flatnonzero(
+            alive & (ious[index] > threshold) & (np.arange(len(boxes)) != index)
+        )
+        alive[removed] = False
+        alive[index] = False
+        steps.append(Step(f"keep {index}; drop j with IoU({index}, j) > t", removed))
+    steps.append(Step("keep", keep))
+    return keep, steps
+
+
+def _sample_nms(rng: np.random.Generator) -> dict[str, Any]:
+    while True:
+        boxes = np.array([_sample_box(rng) for _ in range(4)])
+        scores = rng.choice(np.arange(1, 10) / 10, size=4, replace=False)
+        if len(suppress(boxes, scores, 0.5)[0]) >= 2:
+            return {"boxes": boxes.tolist(), "scores": scores.tolist(), "iou_threshold": 0.5}
+
+
+@calculator("nms", outputs=("keep",), sample=_sample_nms, answer="keep[1]")
+def nms(inputs: NmsInputs) -> Result:
+    keep, steps = suppress(
+        np.asarray(inputs.boxes), np.asarray(inputs.scores), inputs.iou_threshold
+    )
+    return Result({"keep": keep}, steps)
