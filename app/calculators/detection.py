@@ -1,13 +1,14 @@
-"""Detection and segmentation: overlap measures (IoU, Dice) and non-maximum suppression."""
+"""Detection and segmentation: overlap (IoU, Dice), NMS and average precision."""
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from app.calculators.registry import calculator
 from app.calculators.types import (
+    Bit,
     BitMatrix,
     Inputs,
     InvalidInput,
@@ -212,3 +213,195 @@ def nms(inputs: NmsInputs) -> Result:
         np.asarray(inputs.boxes), np.asarray(inputs.scores), inputs.iou_threshold
     )
     return Result({"keep": keep}, steps)
+
+
+# --- Average precision ------------------------------------------------------------------------
+
+MAX_DETECTIONS = 4096
+Hits = Annotated[list[Bit], Field(min_length=1, max_length=MAX_DETECTIONS)]
+ApMethod = Literal["11-point", "all-point"]
+
+
+class AveragePrecisionInputs(Inputs):
+    hits: Hits = described(
+        en="Detections in descending score order: 1 = true positive, 0 = false positive",
+        ja="スコアの高い順に並べた検出の正誤（1 = 正解 TP、0 = 誤検出 FP）",
+    )
+    num_positives: int = described(
+        ge=1,
+        le=MAX_DETECTIONS,
+        en="Number of ground-truth objects N (missed ones included)",
+        ja="正解物体の総数 N（見逃したものも含む）",
+    )
+    method: ApMethod = described(
+        "11-point",
+        en="11-point (VOC 2007) or all-point (VOC 2010 and later) interpolation",
+        ja="11点補間（VOC 2007）か全点補間（VOC 2010 以降）",
+    )
+
+    @model_validator(mode="after")
+    def _at_most_one_hit_per_object(self) -> "AveragePrecisionInputs":
+        if sum(self.hits) > self.num_positives:
+            raise InvalidInput(
+                "num_positives",
+                f"the hits contain {sum(self.hits)} true positives but only "
+                f"{self.num_positives} objects exist; each object can be matched once",
+            )
+        return self
+
+
+def precision_recall(
+    hits: list[int], num_positives: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    true_positives = np.cumsum(hits)
+    ranks = np.arange(1, len(hits) + 1)
+    return true_positives, true_positives / ranks, true_positives / num_positives
+
+
+def interpolated_ap(
+    hits: list[int], num_positives: int, method: str
+) -> tuple[float, np.ndarray, np.ndarray, list[Step]]:
+    """AP with VOC's interpolated precision p_interp(r) = max_{r̃ ≥ r} p(r̃)."""
+    true_positives, precision, recall = precision_recall(hits, num_positives)
+    # Envelope: the best precision at this rank or any later (higher-recall) rank.
+    envelope = np.maximum.accumulate(precision[::-1])[::-1]
+    steps = [
+        Step("TP(k) = Σ_{i≤k} hit_i", true_positives),
+        Step("p(k) = TP(k) / k", precision),
+        Step("r(k) = TP(k) / N", recall),
+        Step("p_interp(k) = max_{k' ≥ k} p(k')", envelope),
+    ]
+    if method == "11-point":
+        # Exact test r(k) ≥ j/10 ⟺ 10·TP(k) ≥ j·N, so that no level is lost to rounding.
+        levels = [
+            max(
+                (
+                    p
+                    for p, tp in zip(precision, true_positives, strict=True)
+                    if 10 * tp >= j * num_positives
+                ),
+                default=0.0,
+            )
+            for j in range(11)
+        ]
+        ap = sum(levels) / 11
+        steps += [
+            Step("p_interp(r), r = 0, 0.1, …, 1", levels),
+            Step("AP = (1/11) Σ_r p_interp(r)", ap),
+        ]
+    else:
+        gains = np.diff(recall, prepend=0.0)
+        ap = float(np.sum(gains * envelope))
+        steps += [
+            Step("r(k) − r(k − 1)", gains),
+            Step("AP = Σ_k (r(k) − r(k − 1)) p_interp(k)", ap),
+        ]
+    return ap, precision, recall, steps
+
+
+def _sample_hits(rng: np.random.Generator) -> list[int]:
+    hits = rng.integers(0, 2, size=int(rng.integers(5, 9)))
+    hits[0] = 1
+    return hits.tolist()
+
+
+def _sample_average_precision(rng: np.random.Generator) -> dict[str, Any]:
+    hits = _sample_hits(rng)
+    return {
+        "hits": hits,
+        "num_positives": sum(hits) + int(rng.integers(0, 2)),
+        "method": str(rng.choice(["11-point", "all-point"])),
+    }
+
+
+@calculator(
+    "average-precision",
+    outputs=("ap", "precision", "recall"),
+    sample=_sample_average_precision,
+    answer="ap",
+)
+def average_precision(inputs: AveragePrecisionInputs) -> Result:
+    ap, precision, recall, steps = interpolated_ap(inputs.hits, inputs.num_positives, inputs.method)
+    return Result({"ap": ap, "precision": precision, "recall": recall}, steps)
+
+
+MAX_CLASSES = 256
+
+
+class MeanAveragePrecisionInputs(Inputs):
+    classes: Annotated[
+        list[Annotated[int, Field(ge=0, lt=MAX_CLASSES)]],
+        Field(min_length=1, max_length=MAX_DETECTIONS),
+    ] = described(
+        en="Class c of each detection (0, 1, …), all classes ranked together by score",
+        ja="各検出のクラス番号 c（0, 1, …）。全クラスの検出をスコアの高い順に並べる",
+    )
+    hits: Hits = described(
+        en="1 = true positive, 0 = false positive, for each detection",
+        ja="各検出の正誤（1 = TP、0 = FP）",
+    )
+    num_positives: Annotated[
+        list[Annotated[int, Field(ge=1, le=MAX_DETECTIONS)]],
+        Field(min_length=1, max_length=MAX_CLASSES),
+    ] = described(
+        en="Ground-truth objects N_c of each class c = 0, 1, …",
+        ja="クラス c = 0, 1, … ごとの正解物体数 N_c",
+    )
+    method: ApMethod = described(
+        "11-point",
+        en="11-point (VOC 2007) or all-point (VOC 2010 and later) interpolation",
+        ja="11点補間（VOC 2007）か全点補間（VOC 2010 以降）",
+    )
+
+    @model_validator(mode="after")
+    def _consistent_classes(self) -> "MeanAveragePrecisionInputs":
+        if len(self.hits) != len(self.classes):
+            raise InvalidInput(
+                "hits", f"needs one entry per detection: {len(self.classes)}, got {len(self.hits)}"
+            )
+        count = len(self.num_positives)
+        if max(self.classes) >= count:
+            raise InvalidInput(
+                "classes",
+                f"class {max(self.classes)} has no entry in num_positives (classes 0–{count - 1})",
+            )
+        matched = np.bincount(self.classes, weights=self.hits, minlength=count)
+        for label, (hits, objects) in enumerate(zip(matched, self.num_positives, strict=True)):
+            if hits > objects:
+                raise InvalidInput(
+                    "num_positives",
+                    f"class {label} has {int(hits)} true positives but only {objects} objects",
+                )
+        return self
+
+
+def _sample_mean_average_precision(rng: np.random.Generator) -> dict[str, Any]:
+    per_class = [_sample_hits(rng)[:4] for _ in range(2)]
+    classes = [label for label, hits in enumerate(per_class) for _ in hits]
+    order = rng.permutation(len(classes))
+    flat = [hit for hits in per_class for hit in hits]
+    return {
+        "classes": [classes[i] for i in order],
+        "hits": [flat[i] for i in order],
+        "num_positives": [sum(hits) + int(rng.integers(0, 2)) for hits in per_class],
+        "method": str(rng.choice(["11-point", "all-point"])),
+    }
+
+
+@calculator(
+    "mean-average-precision",
+    outputs=("map", "ap_per_class"),
+    sample=_sample_mean_average_precision,
+    answer="map",
+)
+def mean_average_precision(inputs: MeanAveragePrecisionInputs) -> Result:
+    classes, hits = np.asarray(inputs.classes), np.asarray(inputs.hits)
+    per_class, steps = [], []
+    for label, objects in enumerate(inputs.num_positives):
+        ranked = hits[classes == label].tolist()
+        ap = interpolated_ap(ranked, objects, inputs.method)[0] if ranked else 0.0
+        per_class.append(ap)
+        steps.append(Step(f"class {label}: hits in rank order (N = {objects})", ranked))
+    mean = sum(per_class) / len(per_class)
+    steps += [Step("AP_c", per_class), Step("mAP = (1/C) Σ_c AP_c", mean)]
+    return Result({"map": mean, "ap_per_class": per_class}, steps)

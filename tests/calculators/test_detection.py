@@ -6,11 +6,15 @@ torchvision.ops.box_iou's definition (continuous coordinates, no +1) in torch, a
 mean IoU scikit-learn's Jaccard score and the definition of Long et al. (FCN).
 """
 
+import itertools
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from sklearn.metrics import average_precision_score
 
 from app.calculators import InvalidInput
 from app.calculators.detection import box_overlap
@@ -160,3 +164,137 @@ def test_nms_reuses_the_iou_of_the_iou_calculator() -> None:
         overlap.intersection[0, 1] / overlap.union[0, 1]
         == compute("iou", box_a=a.tolist(), box_b=b.tolist())["iou"]
     )
+
+
+# --- Average precision ------------------------------------------------------------------------
+
+
+def voc_precision_recall(hits: list[int], num_positives: int) -> tuple[list, list]:
+    true_positives = list(itertools.accumulate(hits))
+    precision = [Fraction(tp, k) for k, tp in enumerate(true_positives, start=1)]
+    recall = [Fraction(tp, num_positives) for tp in true_positives]
+    return precision, recall
+
+
+def voc2007_ap(hits: list[int], num_positives: int) -> float:
+    """VOCdevkit 2007: mean over t = 0, 0.1, …, 1 of max(prec(rec >= t)), 0 if none (exact)."""
+    precision, recall = voc_precision_recall(hits, num_positives)
+    total = Fraction(0)
+    for step in range(11):
+        reached = [p for p, r in zip(precision, recall, strict=True) if r >= Fraction(step, 10)]
+        total += max(reached, default=Fraction(0))
+    return float(total / 11)
+
+
+def voc2010_ap(hits: list[int], num_positives: int) -> float:
+    """VOCdevkit 2010–2012 VOCap.m: sentinels, precision envelope, sum over recall changes."""
+    precision, recall = voc_precision_recall(hits, num_positives)
+    mrec = [Fraction(0), *recall, Fraction(1)]
+    mpre = [Fraction(0), *precision, Fraction(0)]
+    for i in range(len(mpre) - 2, -1, -1):
+        mpre[i] = max(mpre[i], mpre[i + 1])
+    return float(
+        sum(
+            (mrec[i] - mrec[i - 1]) * mpre[i] for i in range(1, len(mrec)) if mrec[i] != mrec[i - 1]
+        )
+    )
+
+
+@st.composite
+def ranked_hits(draw: st.DrawFn) -> tuple[list[int], int]:
+    hits = draw(st.lists(st.integers(0, 1), min_size=1, max_size=30))
+    return hits, sum(hits) + draw(st.integers(0 if sum(hits) else 1, 5))
+
+
+@given(ranked_hits())
+def test_average_precision_matches_the_voc_devkits(ranked: tuple[list[int], int]) -> None:
+    hits, num_positives = ranked
+    for method, reference in (("11-point", voc2007_ap), ("all-point", voc2010_ap)):
+        outputs = compute(
+            "average-precision", hits=hits, num_positives=num_positives, method=method
+        )
+        assert_close(outputs["ap"], reference(hits, num_positives))
+        precision, recall = voc_precision_recall(hits, num_positives)
+        assert_close(outputs["precision"], [float(p) for p in precision])
+        assert_close(outputs["recall"], [float(r) for r in recall])
+
+
+@given(st.lists(st.integers(0, 1), min_size=1, max_size=30).filter(any))
+def test_all_point_ap_is_never_below_the_uninterpolated_sklearn_ap(hits: list[int]) -> None:
+    scores = np.arange(len(hits), 0, -1)  # rank order: the first detection scores highest
+    plain = average_precision_score(hits, scores)
+    ours = compute("average-precision", hits=hits, num_positives=sum(hits), method="all-point")
+    assert ours["ap"] >= plain - 1e-12
+    if all(hits[: sum(hits)]):  # every hit before every miss: both are exactly 1
+        assert_close([ours["ap"], plain], [1.0, 1.0])
+
+
+def test_average_precision_of_the_ten_detection_example_both_ways() -> None:
+    # 5 objects; hits at ranks 1, 2, 3, 7, 10 (the table of precision and recall in the notes).
+    hits = [1, 1, 1, 0, 0, 0, 1, 0, 0, 1]
+    eleven = compute("average-precision", hits=hits, num_positives=5)
+    every = compute("average-precision", hits=hits, num_positives=5, method="all-point")
+    # 11-point: 7 levels at 1, 0.7 and 0.8 at 4/7, 0.9 and 1.0 at 1/2.
+    assert_close(eleven["ap"], (7 + 2 * 4 / 7 + 2 * 0.5) / 11)
+    # all-point: recall 0→0.6 at 1, 0.6→0.8 at 4/7, 0.8→1.0 at 1/2.
+    assert_close(every["ap"], 0.6 + 0.2 * 4 / 7 + 0.2 * 0.5)
+
+
+def test_eleven_point_ap_counts_a_recall_level_reached_exactly() -> None:
+    # Recall reaches exactly 0.3. A float grid such as np.arange(0, 1.1, 0.1) has
+    # 0.30000000000000004 there and would drop that level, giving 3/11 instead of 4/11.
+    outputs = compute("average-precision", hits=[1, 1, 1], num_positives=10)
+    assert_close(outputs["ap"], 4 / 11)
+
+
+def test_average_precision_refuses_more_hits_than_objects() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        compute("average-precision", hits=[1, 1, 1], num_positives=2)
+    assert caught.value.field == "num_positives"
+    assert "matched once" in caught.value.reason
+
+
+@st.composite
+def detections_of_classes(draw: st.DrawFn) -> dict:
+    count = draw(st.integers(1, 4))
+    classes = draw(st.lists(st.integers(0, count - 1), min_size=1, max_size=25))
+    hits = draw(st.lists(st.integers(0, 1), min_size=len(classes), max_size=len(classes)))
+    matched = [
+        sum(h for c, h in zip(classes, hits, strict=True) if c == label) for label in range(count)
+    ]
+    return {
+        "classes": classes,
+        "hits": hits,
+        "num_positives": [m + draw(st.integers(0 if m else 1, 3)) for m in matched],
+        "method": draw(st.sampled_from(["11-point", "all-point"])),
+    }
+
+
+@given(detections_of_classes())
+def test_mean_average_precision_is_the_mean_of_the_per_class_voc_ap(inputs: dict) -> None:
+    reference = voc2007_ap if inputs["method"] == "11-point" else voc2010_ap
+    expected = []
+    for label, objects in enumerate(inputs["num_positives"]):
+        ranked = [h for c, h in zip(inputs["classes"], inputs["hits"], strict=True) if c == label]
+        expected.append(reference(ranked, objects) if ranked else 0.0)
+    outputs = compute("mean-average-precision", **inputs)
+    assert_close(outputs["ap_per_class"], expected)
+    assert_close(outputs["map"], np.mean(expected))
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "reason"),
+    [
+        ({"hits": [1]}, "hits", "one entry per detection"),
+        ({"classes": [0, 2]}, "classes", "no entry in num_positives"),
+        ({"hits": [1, 1], "classes": [0, 0]}, "num_positives", "class 0 has 2 true positives"),
+    ],
+)
+def test_mean_average_precision_explains_inconsistent_inputs(
+    change: dict, field: str, reason: str
+) -> None:
+    inputs = {"classes": [0, 1], "hits": [1, 0], "num_positives": [1, 1]}
+    with pytest.raises(InvalidInput) as caught:
+        compute("mean-average-precision", **{**inputs, **change})
+    assert caught.value.field == field
+    assert reason in caught.value.reason
