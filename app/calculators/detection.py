@@ -1,13 +1,14 @@
-"""Detection and segmentation: overlap (IoU, Dice), NMS and average precision."""
+"""Detection and segmentation: overlap (IoU, Dice), NMS, average precision and mean IoU."""
 
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from app.calculators.registry import calculator
 from app.calculators.types import (
+    MAX_ELEMENTS,
     Bit,
     BitMatrix,
     Inputs,
@@ -20,6 +21,7 @@ from app.calculators.types import (
     described,
     require_same_shape,
 )
+from app.calculators.types import _within_element_cap as within_element_cap
 
 Box = Annotated[list[Real], Field(min_length=4, max_length=4)]
 
@@ -405,3 +407,74 @@ def mean_average_precision(inputs: MeanAveragePrecisionInputs) -> Result:
     mean = sum(per_class) / len(per_class)
     steps += [Step("AP_c", per_class), Step("mAP = (1/C) Σ_c AP_c", mean)]
     return Result({"map": mean, "ap_per_class": per_class}, steps)
+
+
+# --- Mean IoU for semantic segmentation -------------------------------------------------------
+
+MAX_LABEL = 255
+LabelMap = Annotated[
+    list[
+        Annotated[
+            list[Annotated[int, Field(ge=0, le=MAX_LABEL)]],
+            Field(min_length=1, max_length=MAX_ELEMENTS),
+        ]
+    ],
+    Field(min_length=1, max_length=MAX_ELEMENTS),
+    AfterValidator(within_element_cap),
+]
+
+
+class MeanIouInputs(Inputs):
+    target: LabelMap = described(
+        en="Ground-truth label map (one class number 0–255 per pixel)",
+        ja="正解ラベルマップ（画素ごとのクラス番号 0〜255）",
+    )
+    prediction: LabelMap = described(
+        en="Predicted label map, same shape", ja="予測ラベルマップ（正解と同じ形）"
+    )
+
+    @model_validator(mode="after")
+    def _same_shape(self) -> "MeanIouInputs":
+        require_same_shape(self, "target", "prediction")
+        return self
+
+
+def _sample_miou(rng: np.random.Generator) -> dict[str, Any]:
+    target = rng.integers(0, 3, size=(3, 3))
+    prediction = np.where(rng.random((3, 3)) < 0.7, target, rng.integers(0, 3, size=(3, 3)))
+    return {"target": target.tolist(), "prediction": prediction.tolist()}
+
+
+@calculator(
+    "miou",
+    outputs=("miou", "iou_per_class", "classes", "confusion_matrix"),
+    sample=_sample_miou,
+    answer="miou",
+)
+def miou(inputs: MeanIouInputs) -> Result:
+    target, prediction = np.ravel(inputs.target), np.ravel(inputs.prediction)
+    classes = np.union1d(target, prediction)
+    # n_ij: pixels of class i (rows, ground truth) predicted as class j (columns).
+    rows, columns = np.searchsorted(classes, target), np.searchsorted(classes, prediction)
+    confusion = np.zeros((len(classes), len(classes)), dtype=int)
+    np.add.at(confusion, (rows, columns), 1)
+    correct = np.diag(confusion)
+    union = confusion.sum(axis=1) + confusion.sum(axis=0) - correct
+    per_class = correct / union
+    mean = float(per_class.mean())
+    return Result(
+        {
+            "miou": mean,
+            "iou_per_class": per_class,
+            "classes": classes,
+            "confusion_matrix": confusion,
+        },
+        [
+            Step("classes in either map", classes),
+            Step("n_ij (rows: truth i, columns: prediction j)", confusion),
+            Step("n_ii", correct),
+            Step("t_i + Σ_j n_ji − n_ii", union),
+            Step("IoU_i = n_ii / (t_i + Σ_j n_ji − n_ii)", per_class),
+            Step("mIoU = (1/n_cl) Σ_i IoU_i", mean),
+        ],
+    )

@@ -14,7 +14,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from sklearn.metrics import average_precision_score
+from sklearn.metrics import average_precision_score, confusion_matrix, jaccard_score
 
 from app.calculators import InvalidInput
 from app.calculators.detection import box_overlap
@@ -298,3 +298,52 @@ def test_mean_average_precision_explains_inconsistent_inputs(
         compute("mean-average-precision", **{**inputs, **change})
     assert caught.value.field == field
     assert reason in caught.value.reason
+
+
+# --- Mean IoU ---------------------------------------------------------------------------------
+
+
+@st.composite
+def label_maps(draw: st.DrawFn) -> tuple[list, list]:
+    rows, columns = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+    labels = st.lists(
+        st.lists(st.integers(0, 5), min_size=columns, max_size=columns),
+        min_size=rows,
+        max_size=rows,
+    )
+    return draw(labels), draw(labels)
+
+
+@pytest.mark.filterwarnings("ignore:A single label was found")  # one class: sklearn is right
+@given(label_maps())
+def test_miou_matches_sklearn_jaccard_and_the_fcn_definition(maps: tuple[list, list]) -> None:
+    target, prediction = (np.ravel(m) for m in maps)
+    outputs = compute("miou", target=maps[0], prediction=maps[1])
+    classes = np.union1d(target, prediction)
+    assert outputs["classes"] == classes.tolist()
+    assert (
+        outputs["confusion_matrix"] == confusion_matrix(target, prediction, labels=classes).tolist()
+    )
+    assert_close(
+        outputs["iou_per_class"], jaccard_score(target, prediction, labels=classes, average=None)
+    )
+    macro = jaccard_score(target, prediction, labels=classes, average="macro")
+    assert_close(outputs["miou"], macro)
+    # Long et al.: n_ii / (t_i + Σ_j n_ji − n_ii) per class, then the mean.
+    n = np.asarray(outputs["confusion_matrix"])
+    assert_close(outputs["miou"], np.mean(np.diag(n) / (n.sum(1) + n.sum(0) - np.diag(n))))
+
+
+def test_miou_of_a_small_three_class_map() -> None:
+    target = [[0, 0, 1], [0, 1, 1], [2, 2, 1]]
+    prediction = [[0, 1, 1], [0, 1, 1], [2, 1, 1]]
+    outputs = compute("miou", target=target, prediction=prediction)
+    assert outputs["confusion_matrix"] == [[2, 1, 0], [0, 4, 0], [0, 1, 1]]
+    assert_close(outputs["iou_per_class"], [2 / 3, 4 / 6, 1 / 2])
+    assert_close(outputs["miou"], (2 / 3 + 2 / 3 + 1 / 2) / 3)
+
+
+def test_miou_refuses_maps_of_different_shapes() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        compute("miou", target=[[0, 1]], prediction=[[0], [1]])
+    assert caught.value.field == "prediction"
