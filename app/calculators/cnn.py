@@ -90,6 +90,14 @@ def _require_window_fits(field: str, window: tuple[int, int], padded: tuple[int,
         )
 
 
+def _require_padding_at_most_half_the_window(padding: int, kernel_size: int) -> None:
+    """PyTorch's pooling layers refuse more padding than half the window."""
+    if 2 * padding > kernel_size:
+        raise InvalidInput(
+            "padding", f"must be at most half the window size ({kernel_size}/2), as in PyTorch"
+        )
+
+
 def _windows(padded: np.ndarray, window: tuple[int, int], stride: int) -> np.ndarray:
     """Every window position as an (out_h, out_w, kh, kw) view, top-left first."""
     return np.lib.stride_tricks.sliding_window_view(padded, window)[::stride, ::stride]
@@ -161,11 +169,7 @@ class Pool2dInputs(Inputs):
 
     @model_validator(mode="after")
     def _window_fits(self) -> "Pool2dInputs":
-        if 2 * self.padding > self.kernel_size:
-            raise InvalidInput(
-                "padding",
-                f"must be at most half the window size ({self.kernel_size}/2), as in PyTorch",
-            )
+        _require_padding_at_most_half_the_window(self.padding, self.kernel_size)
         height, width = np.shape(self.image)
         padded = (height + 2 * self.padding, width + 2 * self.padding)
         _require_window_fits("kernel_size", (self.kernel_size, self.kernel_size), padded)
@@ -227,11 +231,7 @@ class PoolOutputSizeInputs(Inputs):
 
     @model_validator(mode="after")
     def _padding_and_window(self) -> "PoolOutputSizeInputs":
-        if 2 * self.padding > self.kernel_size:
-            raise InvalidInput(
-                "padding",
-                f"must be at most half the window size ({self.kernel_size}/2), as in PyTorch",
-            )
+        _require_padding_at_most_half_the_window(self.padding, self.kernel_size)
         span = self.dilation * (self.kernel_size - 1) + 1
         padded = self.input_size + 2 * self.padding
         if span > padded:
@@ -287,6 +287,16 @@ MAX_CHANNELS = 65_536
 MAX_KERNEL = 64
 
 
+def _require_groups_divide_channels(inputs: Any) -> None:
+    """A group convolution splits both channel counts into `groups` equal parts."""
+    for name in ("in_channels", "out_channels"):
+        channels = getattr(inputs, name)
+        if channels % inputs.groups:
+            raise InvalidInput(
+                "groups", f"must divide {name} = {channels}, got g = {inputs.groups}"
+            )
+
+
 class ConvParamsInputs(Inputs):
     in_channels: int = described(
         ge=1, le=MAX_CHANNELS, en="Input channels C_in", ja="入力チャネル数 C_in"
@@ -313,11 +323,7 @@ class ConvParamsInputs(Inputs):
 
     @model_validator(mode="after")
     def _groups_divide_channels(self) -> "ConvParamsInputs":
-        for name in ("in_channels", "out_channels"):
-            if getattr(self, name) % self.groups:
-                raise InvalidInput(
-                    "groups", f"must divide {name} = {getattr(self, name)}, got g = {self.groups}"
-                )
+        _require_groups_divide_channels(self)
         return self
 
 
@@ -643,11 +649,7 @@ class GroupConvCostInputs(ConvCostInputs):
 
     @model_validator(mode="after")
     def _groups_divide_channels(self) -> "GroupConvCostInputs":
-        for name in ("in_channels", "out_channels"):
-            if getattr(self, name) % self.groups:
-                raise InvalidInput(
-                    "groups", f"must divide {name} = {getattr(self, name)}, got g = {self.groups}"
-                )
+        _require_groups_divide_channels(self)
         return self
 
 

@@ -224,6 +224,14 @@ Hits = Annotated[list[Bit], Field(min_length=1, max_length=MAX_DETECTIONS)]
 ApMethod = Literal["11-point", "all-point"]
 
 
+def _interpolation_method() -> Any:
+    return described(
+        "11-point",
+        en="11-point (VOC 2007) or all-point (VOC 2010 and later) interpolation",
+        ja="11点補間（VOC 2007）か全点補間（VOC 2010 以降）",
+    )
+
+
 class AveragePrecisionInputs(Inputs):
     hits: Hits = described(
         en="Detections in descending score order: 1 = true positive, 0 = false positive",
@@ -235,11 +243,7 @@ class AveragePrecisionInputs(Inputs):
         en="Number of ground-truth objects N (missed ones included)",
         ja="正解物体の総数 N（見逃したものも含む）",
     )
-    method: ApMethod = described(
-        "11-point",
-        en="11-point (VOC 2007) or all-point (VOC 2010 and later) interpolation",
-        ja="11点補間（VOC 2007）か全点補間（VOC 2010 以降）",
-    )
+    method: ApMethod = _interpolation_method()
 
     @model_validator(mode="after")
     def _at_most_one_hit_per_object(self) -> "AveragePrecisionInputs":
@@ -349,11 +353,7 @@ class MeanAveragePrecisionInputs(Inputs):
         en="Ground-truth objects N_c of each class c = 0, 1, …",
         ja="クラス c = 0, 1, … ごとの正解物体数 N_c",
     )
-    method: ApMethod = described(
-        "11-point",
-        en="11-point (VOC 2007) or all-point (VOC 2010 and later) interpolation",
-        ja="11点補間（VOC 2007）か全点補間（VOC 2010 以降）",
-    )
+    method: ApMethod = _interpolation_method()
 
     @model_validator(mode="after")
     def _consistent_classes(self) -> "MeanAveragePrecisionInputs":

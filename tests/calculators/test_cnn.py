@@ -147,31 +147,26 @@ def test_pool2d_halves_a_4x4_map_with_the_default_stride() -> None:
 
 
 @given(
-    size=st.integers(1, 40),
-    kernel=st.integers(1, 7),
-    stride=st.one_of(st.none(), st.integers(1, 5)),
-    padding=st.integers(0, 3),
-    dilation=st.integers(1, 3),
-    ceil_mode=st.booleans(),
+    st.fixed_dictionaries(
+        {
+            "input_size": st.integers(1, 40),
+            "kernel_size": st.integers(1, 7),
+            "stride": st.one_of(st.none(), st.integers(1, 5)),
+            "padding": st.integers(0, 3),
+            "dilation": st.integers(1, 3),
+            "ceil_mode": st.booleans(),
+        }
+    )
 )
-def test_pool_output_size_matches_a_real_torch_max_pool(
-    size: int, kernel: int, stride: int | None, padding: int, dilation: int, ceil_mode: bool
-) -> None:
-    inputs = {
-        "input_size": size,
-        "kernel_size": kernel,
-        "stride": stride,
-        "padding": padding,
-        "dilation": dilation,
-        "ceil_mode": ceil_mode,
-    }
-    if 2 * padding > kernel or dilation * (kernel - 1) + 1 > size + 2 * padding:
+def test_pool_output_size_matches_a_real_torch_max_pool(inputs: dict) -> None:
+    size, kernel, padding = inputs["input_size"], inputs["kernel_size"], inputs["padding"]
+    if 2 * padding > kernel or inputs["dilation"] * (kernel - 1) + 1 > size + 2 * padding:
         with pytest.raises(InvalidInput) as caught:
             compute("pool-output-size", **inputs)
         assert caught.value.field == ("padding" if 2 * padding > kernel else "kernel_size")
         return
-    pool = torch.nn.MaxPool1d(kernel, stride, padding, dilation, ceil_mode=ceil_mode)
-    expected = pool(torch.zeros(1, 1, size)).shape[-1]
+    layer = {name: value for name, value in inputs.items() if name != "input_size"}
+    expected = torch.nn.MaxPool1d(**layer)(torch.zeros(1, 1, size)).shape[-1]
     assert compute("pool-output-size", **inputs)["output_size"] == expected
 
 
@@ -317,42 +312,38 @@ def test_dilated_convolution_matches_torch_conv1d(
 
 
 @given(
-    size=st.integers(1, 20),
-    kernel=st.integers(1, 6),
-    stride=st.integers(1, 4),
-    padding=st.integers(0, 4),
-    output_padding=st.integers(0, 3),
-    dilation=st.integers(1, 3),
+    st.fixed_dictionaries(
+        {
+            "input_size": st.integers(1, 20),
+            "kernel_size": st.integers(1, 6),
+            "stride": st.integers(1, 4),
+            "padding": st.integers(0, 4),
+            "output_padding": st.integers(0, 3),
+            "dilation": st.integers(1, 3),
+        }
+    )
 )
-def test_transposed_conv_output_size_matches_real_torch_layers(
-    size: int, kernel: int, stride: int, padding: int, output_padding: int, dilation: int
-) -> None:
-    inputs = {
-        "input_size": size,
-        "kernel_size": kernel,
-        "stride": stride,
-        "padding": padding,
-        "output_padding": output_padding,
-        "dilation": dilation,
+def test_transposed_conv_output_size_matches_real_torch_layers(inputs: dict) -> None:
+    size, kernel = inputs["input_size"], inputs["kernel_size"]
+    options = {
+        name: value for name, value in inputs.items() if name not in ("input_size", "kernel_size")
     }
-    options = {**inputs}
-    del options["input_size"], options["kernel_size"]
-    if output_padding >= max(stride, dilation):
+    if inputs["output_padding"] >= max(inputs["stride"], inputs["dilation"]):
         with pytest.raises(InvalidInput) as caught:
             compute("transposed-conv-output-size", **inputs)
         assert caught.value.field == "output_padding"
         return
-    layer_1d = torch.nn.ConvTranspose1d(1, 1, kernel, **options)
     try:
-        expected = layer_1d(torch.zeros(1, 1, size)).shape[-1]
+        expected = torch.nn.ConvTranspose1d(1, 1, kernel, **options)(torch.zeros(1, 1, size))
     except RuntimeError:  # torch: "Output size is too small"
         with pytest.raises(InvalidInput) as caught:
             compute("transposed-conv-output-size", **inputs)
         assert caught.value.field == "padding"
         return
+    length = expected.shape[-1]
     layer_2d = torch.nn.ConvTranspose2d(1, 1, kernel, **options)
-    assert layer_2d(torch.zeros(1, 1, size, size)).shape[-2:] == (expected, expected)
-    assert compute("transposed-conv-output-size", **inputs)["output_size"] == expected
+    assert layer_2d(torch.zeros(1, 1, size, size)).shape[-2:] == (length, length)
+    assert compute("transposed-conv-output-size", **inputs)["output_size"] == length
 
 
 def test_transposed_conv_doubles_a_map_with_the_usual_decoder_settings() -> None:

@@ -70,17 +70,18 @@ def test_iou_refuses_swapped_corners() -> None:
 
 
 @st.composite
-def mask_pairs(draw: st.DrawFn) -> tuple[list[list[int]], list[list[int]]]:
+def map_pairs(draw: st.DrawFn, largest: int = 1) -> tuple[list[list[int]], list[list[int]]]:
+    """Two same-shape maps of values 0…largest: 0/1 masks by default, or label maps."""
     rows, columns = draw(st.integers(1, 8)), draw(st.integers(1, 8))
-    bits = st.lists(
-        st.lists(st.integers(0, 1), min_size=columns, max_size=columns),
+    values = st.lists(
+        st.lists(st.integers(0, largest), min_size=columns, max_size=columns),
         min_size=rows,
         max_size=rows,
     )
-    return draw(bits), draw(bits)
+    return draw(values), draw(values)
 
 
-@given(mask_pairs())
+@given(map_pairs())
 def test_dice_and_iou_match_their_definitions(masks) -> None:
     a, b = (np.asarray(mask, dtype=bool) for mask in masks)
     outputs = compute("dice", mask_a=masks[0], mask_b=masks[1])
@@ -303,19 +304,8 @@ def test_mean_average_precision_explains_inconsistent_inputs(
 # --- Mean IoU ---------------------------------------------------------------------------------
 
 
-@st.composite
-def label_maps(draw: st.DrawFn) -> tuple[list, list]:
-    rows, columns = draw(st.integers(1, 8)), draw(st.integers(1, 8))
-    labels = st.lists(
-        st.lists(st.integers(0, 5), min_size=columns, max_size=columns),
-        min_size=rows,
-        max_size=rows,
-    )
-    return draw(labels), draw(labels)
-
-
 @pytest.mark.filterwarnings("ignore:A single label was found")  # one class: sklearn is right
-@given(label_maps())
+@given(map_pairs(largest=5))
 def test_miou_matches_sklearn_jaccard_and_the_fcn_definition(maps: tuple[list, list]) -> None:
     target, prediction = (np.ravel(m) for m in maps)
     outputs = compute("miou", target=maps[0], prediction=maps[1])
