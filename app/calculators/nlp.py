@@ -315,14 +315,16 @@ class GloveInputs(Inputs):
 
 
 def _sample_glove(rng: np.random.Generator) -> dict[str, Any]:
+    counts = rng.integers(0, 2, size=(2, 2))
+    counts[rng.integers(2), rng.integers(2)] = 1  # at least one pair to fit
     return {
-        "cooccurrence": rng.integers(0, 2, size=(2, 2)).astype(float).tolist(),
+        "cooccurrence": counts.astype(float).tolist(),
         "w": rng.choice([-1.0, 0.0, 1.0], size=(2, 1)).tolist(),
         "w_context": rng.choice([-1.0, 0.0, 1.0], size=(2, 1)).tolist(),
         "b": rng.choice([0.0, 0.5], size=2).tolist(),
         "b_context": rng.choice([0.0, 0.5], size=2).tolist(),
         "x_max": 1.0,
-    } | ({"cooccurrence": [[1.0, 0.0], [0.0, 1.0]]} if rng.random() < 0.3 else {})
+    }
 
 
 @calculator("glove-loss", outputs=("loss", "weights"), sample=_sample_glove, answer="loss")
