@@ -141,8 +141,8 @@ class MultiHeadAttentionInputs(Inputs):
         ja="ヘッド数 h（d_model を割り切る数）",
     )
     w_q: Matrix = described(
-        en="W^Q (d_model × d_model): columns i·d_k … (i+1)·d_k − 1 are head i's W_i^Q",
-        ja="W^Q（d_model × d_model）。列 i·d_k … (i+1)·d_k − 1 がヘッド i の W_i^Q",
+        en="W^Q (d_model × d_model): head i = 1…h uses columns (i−1)·d_k … i·d_k − 1 as W_i^Q",
+        ja="W^Q（d_model × d_model）。ヘッド i = 1…h は列 (i−1)·d_k … i·d_k − 1 を W_i^Q に使う",
     )
     w_k: Matrix = described(
         en="W^K (d_model × d_model), split by columns like W^Q",

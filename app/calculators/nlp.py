@@ -643,7 +643,9 @@ def beam_search(inputs: BeamSearchInputs) -> Result:
         # Highest log-probability first; ties go to the earlier tokens of the vocabulary.
         candidates.sort(key=lambda candidate: (-candidate[1], candidate[0]))
         kept = candidates[: inputs.beam_width]
-        steps.append(Step(f"t = {t}: top B by log P", [_text(inputs, s, p) for s, p in kept]))
+        steps.append(
+            Step(f"t = {t}: top B by log P", "; ".join(_text(inputs, s, p) for s, p in kept))
+        )
         beams = [(s, p) for s, p in kept if s[-1] != end and t < inputs.max_length]
         finished += [(s, p) for s, p in kept if s[-1] == end or t == inputs.max_length]
         if not beams:
@@ -655,15 +657,15 @@ def beam_search(inputs: BeamSearchInputs) -> Result:
         ),
         key=lambda item: (-item[0], -item[1], item[2]),
     )
-    hypotheses = [" ".join(inputs.vocabulary[w] for w in s) for _, _, s in scored]
+    hypotheses = [[inputs.vocabulary[w] for w in s] for _, _, s in scored]
     scores = [score for score, _, _ in scored]
     log_probabilities = [log_p for _, log_p, _ in scored]
     rule = "L^α" if inputs.penalty == "simple" else "((5 + L)/6)^α"
-    steps.append(Step(f"finished, ranked by log P / {rule}", hypotheses))
+    steps.append(Step(f"finished, ranked by log P / {rule}", "; ".join(map(" ".join, hypotheses))))
     steps.append(Step(f"log P / {rule}", scores))
     return Result(
         {
-            "best": hypotheses[0],
+            "best": " ".join(hypotheses[0]),
             "best_score": scores[0],
             "best_log_probability": log_probabilities[0],
             "hypotheses": hypotheses,
