@@ -130,6 +130,13 @@ def additive_attention(inputs: AdditiveAttentionInputs) -> Result:
 MAX_MODEL_DIMENSION = 64
 
 
+def _split_like_w_q(letter: str) -> dict[str, str]:
+    return {
+        "en": f"W^{letter} (d_model × d_model), split into heads by columns like W^Q",
+        "ja": f"W^{letter}（d_model × d_model）。W^Q と同じく列でヘッドに分ける",
+    }
+
+
 class MultiHeadAttentionInputs(Inputs):
     q: Matrix = described(en="Queries Q (n × d_model)", ja="クエリ Q（n × d_model）")
     k: Matrix = described(en="Keys K (m × d_model)", ja="キー K（m × d_model）")
@@ -144,14 +151,8 @@ class MultiHeadAttentionInputs(Inputs):
         en="W^Q (d_model × d_model): head i = 1…h uses columns (i−1)·d_k … i·d_k − 1 as W_i^Q",
         ja="W^Q（d_model × d_model）。ヘッド i = 1…h は列 (i−1)·d_k … i·d_k − 1 を W_i^Q に使う",
     )
-    w_k: Matrix = described(
-        en="W^K (d_model × d_model), split by columns like W^Q",
-        ja="W^K（d_model × d_model）。W^Q と同じく列で分ける",
-    )
-    w_v: Matrix = described(
-        en="W^V (d_model × d_model), split by columns like W^Q",
-        ja="W^V（d_model × d_model）。W^Q と同じく列で分ける",
-    )
+    w_k: Matrix = described(**_split_like_w_q("K"))
+    w_v: Matrix = described(**_split_like_w_q("V"))
     w_o: Matrix = described(
         en="Output weights W^O (d_model × d_model)", ja="出力の重み W^O（d_model × d_model）"
     )

@@ -105,26 +105,35 @@ def log_sigmoid(x: np.ndarray) -> np.ndarray:
     return -np.logaddexp(0.0, -x)
 
 
+RowIndex = Annotated[int, Field(ge=0, le=MAX_ELEMENTS - 1)]
+CENTER = {
+    "en": "Input vector v_{w_I} of the centre word (length D)",
+    "ja": "中心語の入力ベクトル v_{w_I}（長さ D）",
+}
+
+
+def require_row_index(inputs: Inputs, name: str, matrix: str, size: str) -> None:
+    """Raise InvalidInput on `name` unless it numbers a row of `matrix` (the vocabulary)."""
+    rows = len(getattr(inputs, matrix))
+    if getattr(inputs, name) >= rows:
+        raise InvalidInput(
+            name, f"must be below the vocabulary size {size} = {rows} (rows of {matrix}, from 0)"
+        )
+
+
 class EmbeddingLookupInputs(Inputs):
     embedding: Matrix = described(
         en="Embedding matrix E, one row per word of the vocabulary (V×D)",
         ja="埋め込み行列 E。語彙の 1 語につき 1 行（V×D）",
     )
-    token_id: int = described(
-        ge=0,
-        le=MAX_ELEMENTS - 1,
+    token_id: RowIndex = described(
         en="Index of the word in the vocabulary (0-based, as in PyTorch)",
         ja="語彙の中での単語の番号（PyTorch と同じく 0 始まり）",
     )
 
     @model_validator(mode="after")
     def _index_in_vocabulary(self) -> "EmbeddingLookupInputs":
-        if self.token_id >= len(self.embedding):
-            raise InvalidInput(
-                "token_id",
-                f"must be below the vocabulary size V = {len(self.embedding)} "
-                "(rows of the embedding matrix, counted from 0)",
-            )
+        require_row_index(self, "token_id", "embedding", "V")
         return self
 
 
@@ -156,17 +165,12 @@ def embedding_lookup(inputs: EmbeddingLookupInputs) -> Result:
 
 
 class SkipGramInputs(Inputs):
-    center: Vector = described(
-        en="Input vector v_{w_I} of the centre word (length D)",
-        ja="中心語の入力ベクトル v_{w_I}（長さ D）",
-    )
+    center: Vector = described(**CENTER)
     output_vectors: Matrix = described(
         en="Output vectors v′_w, one row per word of the vocabulary (W×D)",
         ja="出力ベクトル v′_w。語彙の 1 語につき 1 行（W×D）",
     )
-    context: int = described(
-        ge=0,
-        le=MAX_ELEMENTS - 1,
+    context: RowIndex = described(
         en="Index w_O of the context word (0-based row of output_vectors)",
         ja="文脈語の番号 w_O（output_vectors の行番号、0 始まり）",
     )
@@ -174,10 +178,7 @@ class SkipGramInputs(Inputs):
     @model_validator(mode="after")
     def _shapes(self) -> "SkipGramInputs":
         require_shape(self, "output_vectors", (len(self.output_vectors), len(self.center)), "W×D")
-        if self.context >= len(self.output_vectors):
-            raise InvalidInput(
-                "context", f"must be below the vocabulary size W = {len(self.output_vectors)}"
-            )
+        require_row_index(self, "context", "output_vectors", "W")
         return self
 
 
@@ -213,10 +214,7 @@ def skip_gram_softmax(inputs: SkipGramInputs) -> Result:
 
 
 class NegativeSamplingInputs(Inputs):
-    center: Vector = described(
-        en="Input vector v_{w_I} of the centre word (length D)",
-        ja="中心語の入力ベクトル v_{w_I}（長さ D）",
-    )
+    center: Vector = described(**CENTER)
     context_vector: Vector = described(
         en="Output vector v′_{w_O} of the observed context word (length D)",
         ja="実際に現れた文脈語の出力ベクトル v′_{w_O}（長さ D）",

@@ -1,4 +1,5 @@
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -162,20 +163,16 @@ def test_multi_head_attention_matches_an_explicitly_loaded_torch_module() -> Non
     assert_close(outputs["weights"], weights[0])
 
 
+def with_identity_weights(**inputs: Any) -> dict:
+    """Multi-head attention whose four projections are all the identity."""
+    identity = np.eye(len(inputs["q"][0])).tolist()
+    weights = dict.fromkeys(("w_q", "w_k", "w_v", "w_o"), identity)
+    return compute("multi-head-attention", **inputs, **weights)
+
+
 def test_one_head_with_identity_weights_is_scaled_dot_product_attention() -> None:
     q, k, v = [[1.0, 0.0], [0.0, 2.0]], [[1.0, 1.0], [0.0, 1.0]], [[1.0, 2.0], [3.0, 4.0]]
-    identity = [[1.0, 0.0], [0.0, 1.0]]
-    outputs = compute(
-        "multi-head-attention",
-        q=q,
-        k=k,
-        v=v,
-        num_heads=1,
-        w_q=identity,
-        w_k=identity,
-        w_v=identity,
-        w_o=identity,
-    )
+    outputs = with_identity_weights(q=q, k=k, v=v, num_heads=1)
     single = compute("scaled-dot-product-attention", q=q, k=k, v=v)
     assert_close(outputs["output"], single["output"])
     assert_close(outputs["weights"], single["weights"])
@@ -184,17 +181,7 @@ def test_one_head_with_identity_weights_is_scaled_dot_product_attention() -> Non
 def test_multi_head_attention_refuses_heads_that_do_not_divide_d_model() -> None:
     identity = np.eye(3).tolist()
     with pytest.raises(InvalidInput) as caught:
-        compute(
-            "multi-head-attention",
-            q=identity,
-            k=identity,
-            v=identity,
-            num_heads=2,
-            w_q=identity,
-            w_k=identity,
-            w_v=identity,
-            w_o=identity,
-        )
+        with_identity_weights(q=identity, k=identity, v=identity, num_heads=2)
     assert caught.value.field == "num_heads"
 
 
