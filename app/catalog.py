@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app import calculators, search
@@ -199,12 +199,25 @@ def categories_with_formulas(session: Session) -> list[Category]:
 
 
 def formulas_by_id(session: Session, ids: Sequence[str]) -> list[Formula]:
-    """The formulas with these ids, in the order given."""
+    """The formulas with these ids, in the order given, with their tags and symbols."""
     rows = session.scalars(
-        select(Formula).where(Formula.id.in_(ids)).options(selectinload(Formula.tags))
+        select(Formula)
+        .where(Formula.id.in_(ids))
+        .options(selectinload(Formula.tags), selectinload(Formula.symbols))
     )
     found = {formula.id: formula for formula in rows}
     return [found[formula_id] for formula_id in ids if formula_id in found]
+
+
+def all_formulas(session: Session) -> list[Formula]:
+    """Every formula in catalog order (category, then English title), symbols loaded."""
+    statement = (
+        select(Formula)
+        .join(Formula.category)
+        .order_by(Category.position, func.lower(Formula.title_en))
+        .options(selectinload(Formula.symbols), selectinload(Formula.tags))
+    )
+    return list(session.scalars(statement))
 
 
 def get_formula(session: Session, formula_id: str) -> Formula | None:

@@ -58,9 +58,7 @@ def _facts(session: Session, ids: list[str]) -> list[CardFacts]:
 
 def _pool(session: Session) -> list[CardFacts]:
     """Every card in catalog order: where distractors come from."""
-    return _facts(
-        session, [f.id for c in catalog.categories_with_formulas(session) for f in c.formulas]
-    )
+    return [card_facts(formula) for formula in catalog.all_formulas(session)]
 
 
 def _candidate_ids(session: Session, settings: QuizSettings) -> list[str]:
