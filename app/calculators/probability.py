@@ -54,6 +54,7 @@ Sample = Annotated[list[Real], Field(min_length=2, max_length=MAX_ELEMENTS)]
 Probability = Annotated[float, Field(allow_inf_nan=False, ge=0, le=1)]
 PositiveProbability = Annotated[float, Field(allow_inf_nan=False, gt=0, le=1)]
 PriorShape = Annotated[float, Field(allow_inf_nan=False, ge=1, le=1e6)]
+Probabilities = Annotated[list[Probability], Field(min_length=1, max_length=MAX_ELEMENTS)]
 Count = Annotated[int, Field(ge=0, le=10**6)]
 Trials = Annotated[int, Field(ge=1, le=10**6)]
 
@@ -106,6 +107,11 @@ def _divergence(p: np.ndarray, log_q: np.ndarray) -> float:
 
 def _entropy_of(p: np.ndarray) -> float:
     return float(-_p_log_q(p, p).sum())
+
+
+def _require_at_most_trials(name: str, successes: int, trials: int) -> None:
+    if successes > trials:
+        raise InvalidInput(name, f"cannot exceed the number of trials, {trials}")
 
 
 def _require_support(p: list[float], q: list[float], q_name: str, why: str) -> None:
@@ -165,8 +171,7 @@ class BinomialInputs(Inputs):
 
     @model_validator(mode="after")
     def _at_most_n_successes(self) -> "BinomialInputs":
-        if self.k > self.n:
-            raise InvalidInput("k", f"cannot exceed the number of trials n = {self.n}")
+        _require_at_most_trials("k", self.k, self.n)
         return self
 
 
@@ -385,7 +390,7 @@ class BayesInputs(Inputs):
     prior: ProbabilityVector = described(
         en="Prior P(C_k) of each class (summing to 1)", ja="各クラスの事前確率 P(C_k)（和は 1）"
     )
-    likelihood: Vector = described(
+    likelihood: Probabilities = described(
         en="Likelihood P(x | C_k) of the observation under each class, each in [0, 1]",
         ja="各クラスのもとで観測 x が起こる確率（尤度）P(x | C_k)、各 0〜1",
     )
@@ -393,8 +398,6 @@ class BayesInputs(Inputs):
     @model_validator(mode="after")
     def _one_likelihood_per_class(self) -> "BayesInputs":
         require_same_shape(self, "prior", "likelihood")
-        if not all(0 <= value <= 1 for value in self.likelihood):
-            raise InvalidInput("likelihood", "each P(x | C_k) is a probability in [0, 1]")
         return self
 
 
@@ -450,8 +453,7 @@ class MapInputs(Inputs):
 
     @model_validator(mode="after")
     def _at_most_n_successes(self) -> "MapInputs":
-        if self.successes > self.trials:
-            raise InvalidInput("successes", f"cannot exceed the number of trials {self.trials}")
+        _require_at_most_trials("successes", self.successes, self.trials)
         return self
 
 
@@ -675,7 +677,7 @@ def js_divergence(inputs: DistributionPairInputs) -> Result:
 
 
 class BinaryCrossEntropyInputs(Inputs):
-    y: Vector = described(
+    y: Probabilities = described(
         en="Predicted probabilities y = P(t = 1), each in [0, 1]",
         ja="予測確率 y = P(t = 1)（各 0〜1）",
     )
@@ -684,8 +686,6 @@ class BinaryCrossEntropyInputs(Inputs):
     @model_validator(mode="after")
     def _probabilities_and_targets(self) -> "BinaryCrossEntropyInputs":
         require_same_shape(self, "y", "t")
-        if not all(0 <= value <= 1 for value in self.y):
-            raise InvalidInput("y", "every prediction must be a probability in [0, 1]")
         return self
 
 

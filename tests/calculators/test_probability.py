@@ -301,7 +301,8 @@ def test_bayes_refuses_an_observation_impossible_under_every_class() -> None:
 
 def test_bayes_refuses_a_likelihood_outside_zero_one() -> None:
     error = refusal("bayes-theorem", prior=[0.5, 0.5], likelihood=[1.5, 0.2])
-    assert error.field == "likelihood"
+    assert error.field == "likelihood.0"
+    assert "less than or equal to 1" in error.reason
 
 
 @given(st.integers(1, 10**6), st.data(), st.floats(1, 1e3), st.floats(1, 1e3))
@@ -510,7 +511,8 @@ def test_binary_cross_entropy_accepts_certain_and_correct_predictions() -> None:
 @pytest.mark.parametrize(
     ("inputs", "field"),
     [
-        ({"y": [1.5], "t": [1]}, "y"),
+        ({"y": [0.5, 1.5], "t": [1, 1]}, "y.1"),
+        ({"y": [-0.1], "t": [0]}, "y.0"),
         ({"y": [0.5], "t": [2]}, "t.0"),
         ({"y": [0.5, 0.5], "t": [1]}, "t"),
     ],
