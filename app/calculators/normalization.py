@@ -6,7 +6,12 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import Field, model_validator
 
-from app.calculators.optimizers import SgdInputs, _small_integers
+from app.calculators.optimizers import (
+    LR_AT_LEAST_ZERO,
+    Bounded,
+    SgdInputs,
+    _small_integers,
+)
 from app.calculators.registry import calculator
 from app.calculators.types import (
     MAX_ELEMENTS,
@@ -14,7 +19,6 @@ from app.calculators.types import (
     Inputs,
     InvalidInput,
     Matrix,
-    Real,
     Result,
     Step,
     Vector,
@@ -58,7 +62,7 @@ class AffineNormInputs(Inputs):
     )
     gamma: Vector = described(en="Scale γ, one per feature (D)", ja="スケール γ（特徴ごと、D 個）")
     beta: Vector = described(en="Shift β, one per feature (D)", ja="シフト β（特徴ごと、D 個）")
-    eps: Real = described(1e-5, gt=0, le=1, **EPS)
+    eps: Bounded = described(1e-5, gt=0, le=1, **EPS)
 
     @model_validator(mode="after")
     def _one_gamma_and_beta_per_feature(self) -> "AffineNormInputs":
@@ -132,7 +136,7 @@ class ChannelNormInputs(Inputs):
     beta: Vector = described(
         en="Shift β, one per channel (C)", ja="シフト β（チャンネルごと、C 個）"
     )
-    eps: Real = described(1e-5, gt=0, le=1, **EPS)
+    eps: Bounded = described(1e-5, gt=0, le=1, **EPS)
 
     @model_validator(mode="after")
     def _one_gamma_and_beta_per_channel(self) -> "ChannelNormInputs":
@@ -243,7 +247,7 @@ class DropoutInputs(Inputs):
         en="Keep mask m: 1 keeps the unit, 0 drops it (same length as x)",
         ja="保持マスク m（1 は残す、0 は落とす。x と同じ長さ）",
     )
-    p: Real = described(
+    p: Bounded = described(
         0.5,
         ge=0,
         lt=1,
@@ -296,11 +300,12 @@ def dropout(inputs: DropoutInputs) -> Result:
 
 
 class WeightDecayInputs(SgdInputs):
+    lr: Bounded = described(0.01, **LR_AT_LEAST_ZERO)
     grads: Vector = described(
         en="Gradients g of the data loss alone (without the penalty)",
         ja="データの損失だけの勾配 g（罰則項を含まない）",
     )
-    weight_decay: Real = described(
+    weight_decay: Bounded = described(
         0.01,
         ge=0,
         le=10,
@@ -352,7 +357,7 @@ class LabelSmoothingInputs(Inputs):
         en="Index y of the correct class, counted from 0",
         ja="正解クラスの番号 y（0 から数える）",
     )
-    epsilon: Real = described(
+    epsilon: Bounded = described(
         0.1,
         ge=0,
         le=1,

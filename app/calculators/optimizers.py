@@ -2,13 +2,14 @@
 gradient clipping and the scale of weight initialisation."""
 
 import math
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from app.calculators.registry import calculator
 from app.calculators.types import (
+    MAX_MAGNITUDE,
     Inputs,
     InvalidInput,
     Real,
@@ -18,6 +19,13 @@ from app.calculators.types import (
     described,
     require_same_shape,
 )
+
+Bounded = Annotated[float, Field(allow_inf_nan=False)]
+"""A finite number whose field states its whole range (ge or gt, and le or lt).
+
+`Real` carries its own ge/le, and they silently replace a field's own `ge`/`le`; so a
+field that needs such a bound of its own uses this type instead.
+"""
 
 PARAMS = {"en": "Parameters θ", "ja": "パラメータ θ"}
 GRADS = {"en": "Gradients ∂L/∂θ, one per parameter", "ja": "勾配 ∂L/∂θ（パラメータと同じ長さ）"}
@@ -191,7 +199,15 @@ def adam(inputs: AdamInputs) -> Result:
     )
 
 
+LR_AT_LEAST_ZERO = {"ge": 0, "le": MAX_MAGNITUDE, **LEARNING_RATE}
+"""Bounds that hold on a `Bounded` learning rate (on `Real` the field's ge=0 is lost)."""
+
+
 class NesterovInputs(MomentumInputs):
+    lr: Bounded = described(0.01, **LR_AT_LEAST_ZERO)
+    momentum: Bounded = described(
+        0.9, ge=0, lt=1, en="Momentum α in [0, 1)", ja="モーメンタム係数 α（0 以上 1 未満）"
+    )
     grads: Vector = described(
         en="Gradients g taken at the look-ahead point θ + αv (one per parameter)",
         ja="先読みの位置 θ + αv で求めた勾配 g（パラメータと同じ長さ）",
@@ -227,11 +243,12 @@ def nesterov(inputs: NesterovInputs) -> Result:
 
 
 class AdagradInputs(SgdInputs):
+    lr: Bounded = described(0.01, **LR_AT_LEAST_ZERO)
     h: Vector = described(
         en="Sum h of all earlier squared gradients (≥ 0; 0 before the first update)",
         ja="これまでの勾配の二乗の合計 h（≥ 0、最初の更新の前は 0）",
     )
-    eps: Real = described(
+    eps: Bounded = described(
         1e-10,
         gt=0,
         le=1,
@@ -274,7 +291,11 @@ def adagrad(inputs: AdagradInputs) -> Result:
 
 
 class AdamwInputs(AdamInputs):
-    weight_decay: Real = described(
+    lr: Bounded = described(0.001, **LR_AT_LEAST_ZERO)
+    beta1: Bounded = described(0.9, ge=0, lt=1, en="β₁ in [0, 1)", ja="β₁（0 以上 1 未満）")
+    beta2: Bounded = described(0.999, ge=0, lt=1, en="β₂ in [0, 1)", ja="β₂（0 以上 1 未満）")
+    eps: Bounded = described(1e-8, gt=0, le=1, en="ε (> 0)", ja="ε（> 0）")
+    weight_decay: Bounded = described(
         0.01,
         ge=0,
         le=1,
@@ -314,7 +335,7 @@ DECAY_FACTOR = {"en": "Decay factor γ in (0, 1]", "ja": "減衰率 γ（0 よ�
 
 
 class StepDecayInputs(Inputs):
-    lr: Real = described(0.1, ge=0, **INITIAL_LR)
+    lr: Bounded = described(0.1, ge=0, le=MAX_MAGNITUDE, **INITIAL_LR)
     epoch: int = described(ge=0, le=MAX_COUNT, **EPOCH)
     step_size: int = described(
         ge=1,
@@ -322,7 +343,7 @@ class StepDecayInputs(Inputs):
         en="Step size s: the learning rate drops every s epochs (≥ 1)",
         ja="ステップ幅 s（s エポックごとに学習率を下げる、≥ 1）",
     )
-    gamma: Real = described(0.1, gt=0, le=1, **DECAY_FACTOR)
+    gamma: Bounded = described(0.1, gt=0, le=1, **DECAY_FACTOR)
 
 
 def _sample_step_decay(rng: np.random.Generator) -> dict[str, Any]:
@@ -347,9 +368,9 @@ def step_decay(inputs: StepDecayInputs) -> Result:
 
 
 class ExponentialDecayInputs(Inputs):
-    lr: Real = described(0.1, ge=0, **INITIAL_LR)
+    lr: Bounded = described(0.1, ge=0, le=MAX_MAGNITUDE, **INITIAL_LR)
     epoch: int = described(ge=0, le=MAX_COUNT, **EPOCH)
-    gamma: Real = described(gt=0, le=1, **DECAY_FACTOR)
+    gamma: Bounded = described(gt=0, le=1, **DECAY_FACTOR)
 
 
 def _sample_exponential_decay(rng: np.random.Generator) -> dict[str, Any]:
@@ -368,14 +389,19 @@ def exponential_decay(inputs: ExponentialDecayInputs) -> Result:
 
 
 class CosineAnnealingInputs(Inputs):
-    lr: Real = described(
+    lr: Bounded = described(
         0.1,
         ge=0,
+        le=MAX_MAGNITUDE,
         en="Initial (largest) learning rate η_max (≥ 0)",
         ja="初期（最大）学習率 η_max（≥ 0）",
     )
-    eta_min: Real = described(
-        0.0, ge=0, en="Smallest learning rate η_min (≥ 0)", ja="最小学習率 η_min（≥ 0）"
+    eta_min: Bounded = described(
+        0.0,
+        ge=0,
+        le=MAX_MAGNITUDE,
+        en="Smallest learning rate η_min (≥ 0)",
+        ja="最小学習率 η_min（≥ 0）",
     )
     t_max: int = described(
         ge=1,
