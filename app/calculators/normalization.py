@@ -278,9 +278,9 @@ def _sample_dropout(rng: np.random.Generator) -> dict[str, Any]:
     answer="train_inverted[0]",
 )
 def dropout(inputs: DropoutInputs) -> Result:
-    x, mask = np.asarray(inputs.x), np.asarray(inputs.mask, dtype=float)
+    x, mask = np.asarray(inputs.x), np.asarray(inputs.mask, dtype=bool)
     keep = 1 - inputs.p
-    kept = mask * x
+    kept = np.where(mask, x, 0.0)  # a dropped negative input gives 0, not −0
     inverted = kept / keep
     scaled = keep * x
     return Result(
