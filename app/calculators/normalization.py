@@ -41,13 +41,25 @@ def _require_length(inputs: Inputs, name: str, length: int, what: str) -> None:
 
 
 def _normalize(
-    x: np.ndarray, axis: int | tuple[int, ...], eps: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, biased variance, √(σ² + ε) and x̂ over `axis` (kept for broadcasting)."""
+    x: np.ndarray, axis: int, eps: float, suffix: str, count: str, shape: tuple[int, ...] = ()
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Step]]:
+    """Mean, biased variance and x̂ (in `shape`, default x's) over `axis`, with their steps.
+
+    `suffix` and `count` name the statistics in the step labels: μ_B over N values, say.
+    """
     mean = x.mean(axis=axis, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=axis, keepdims=True)
     std = np.sqrt(var + eps)
-    return mean, var, std, (x - mean) / std
+    x_hat = ((x - mean) / std).reshape(shape or x.shape)
+    mean, var = mean.squeeze(axis), var.squeeze(axis)
+    mu, sigma2 = f"μ{suffix}", f"σ²{suffix}"
+    steps = [
+        Step(f"{mu} = (1/{count}) Σ x", mean),
+        Step(f"{sigma2} = (1/{count}) Σ (x − {mu})²", var),
+        Step(f"√({sigma2} + ε)", std.squeeze(axis)),
+        Step(f"x̂ = (x − {mu}) / √({sigma2} + ε)", x_hat),
+    ]
+    return mean, var, x_hat, steps
 
 
 def _nice_rows(rng: np.random.Generator, rows: int, columns: int) -> list[list[float]]:
@@ -90,37 +102,20 @@ def _sample_batch_norm(rng: np.random.Generator) -> dict[str, Any]:
 @calculator("batch-norm", outputs=("y", "mean", "var"), sample=_sample_batch_norm, answer="var[0]")
 def batch_norm(inputs: BatchNormInputs) -> Result:
     x = np.asarray(inputs.x)
-    mean, var, std, x_hat = _normalize(x, 0, inputs.eps)
+    mean, var, x_hat, steps = _normalize(x, 0, inputs.eps, "_B", "N")
     y = np.asarray(inputs.gamma) * x_hat + np.asarray(inputs.beta)
     n = len(x)
     return Result(
-        {"y": y, "mean": mean[0], "var": var[0]},
-        [
-            Step("μ_B = (1/N) Σᵢ xᵢ", mean[0]),
-            Step("σ²_B = (1/N) Σᵢ (xᵢ − μ_B)²", var[0]),
-            Step("√(σ²_B + ε)", std[0]),
-            Step("x̂ = (x − μ_B) / √(σ²_B + ε)", x_hat),
-            Step("y = γ x̂ + β", y),
-            Step("N/(N − 1) · σ²_B", var[0] * n / (n - 1)),
-        ],
+        {"y": y, "mean": mean, "var": var},
+        [*steps, Step("y = γ x̂ + β", y), Step("N/(N − 1) · σ²_B", var * n / (n - 1))],
     )
 
 
 @calculator("layer-norm", outputs=("y",))
 def layer_norm(inputs: AffineNormInputs) -> Result:
-    x = np.asarray(inputs.x)
-    mean, var, std, x_hat = _normalize(x, 1, inputs.eps)
+    _, _, x_hat, steps = _normalize(np.asarray(inputs.x), 1, inputs.eps, "", "D")
     y = np.asarray(inputs.gamma) * x_hat + np.asarray(inputs.beta)
-    return Result(
-        {"y": y},
-        [
-            Step("μ = (1/D) Σⱼ xⱼ", mean[:, 0]),
-            Step("σ² = (1/D) Σⱼ (xⱼ − μ)²", var[:, 0]),
-            Step("√(σ² + ε)", std[:, 0]),
-            Step("x̂ = (x − μ) / √(σ² + ε)", x_hat),
-            Step("y = γ x̂ + β", y),
-        ],
-    )
+    return Result({"y": y}, [*steps, Step("y = γ x̂ + β", y)])
 
 
 class ChannelNormInputs(Inputs):
@@ -169,8 +164,12 @@ def _sample_instance_norm(rng: np.random.Generator) -> dict[str, Any]:
     return _sample_channels(rng, 2)
 
 
-def _affine_per_channel(inputs: ChannelNormInputs, x_hat: np.ndarray) -> np.ndarray:
-    return np.asarray(inputs.gamma)[:, None] * x_hat + np.asarray(inputs.beta)[:, None]
+def _per_channel_result(
+    inputs: ChannelNormInputs, normalized: tuple[np.ndarray, np.ndarray, np.ndarray, list[Step]]
+) -> Result:
+    mean, var, x_hat, steps = normalized
+    y = np.asarray(inputs.gamma)[:, None] * x_hat + np.asarray(inputs.beta)[:, None]
+    return Result({"y": y, "mean": mean, "var": var}, [*steps, Step("y = γ_c x̂ + β_c", y)])
 
 
 @calculator(
@@ -180,18 +179,7 @@ def _affine_per_channel(inputs: ChannelNormInputs, x_hat: np.ndarray) -> np.ndar
     answer="var[0]",
 )
 def instance_norm(inputs: InstanceNormInputs) -> Result:
-    mean, var, std, x_hat = _normalize(np.asarray(inputs.x), 1, inputs.eps)
-    y = _affine_per_channel(inputs, x_hat)
-    return Result(
-        {"y": y, "mean": mean[:, 0], "var": var[:, 0]},
-        [
-            Step("μ_c = (1/L) Σ x_c", mean[:, 0]),
-            Step("σ²_c = (1/L) Σ (x_c − μ_c)²", var[:, 0]),
-            Step("√(σ²_c + ε)", std[:, 0]),
-            Step("x̂ = (x − μ_c) / √(σ²_c + ε)", x_hat),
-            Step("y = γ_c x̂ + β_c", y),
-        ],
-    )
+    return _per_channel_result(inputs, _normalize(np.asarray(inputs.x), 1, inputs.eps, "_c", "L"))
 
 
 class GroupNormInputs(ChannelNormInputs):
@@ -225,20 +213,8 @@ def _sample_group_norm(rng: np.random.Generator) -> dict[str, Any]:
 @calculator("group-norm", outputs=("y", "mean", "var"), sample=_sample_group_norm, answer="var[0]")
 def group_norm(inputs: GroupNormInputs) -> Result:
     x = np.asarray(inputs.x)
-    groups = x.reshape(inputs.num_groups, -1)
-    mean, var, std, x_hat = _normalize(groups, 1, inputs.eps)
-    y = _affine_per_channel(inputs, x_hat.reshape(x.shape))
-    return Result(
-        {"y": y, "mean": mean[:, 0], "var": var[:, 0]},
-        [
-            Step("C / G", len(x) // inputs.num_groups),
-            Step("μ_g = (1/m) Σ x", mean[:, 0]),
-            Step("σ²_g = (1/m) Σ (x − μ_g)²", var[:, 0]),
-            Step("√(σ²_g + ε)", std[:, 0]),
-            Step("x̂ = (x − μ_g) / √(σ²_g + ε)", x_hat.reshape(x.shape)),
-            Step("y = γ_c x̂ + β_c", y),
-        ],
-    )
+    groups = x.reshape(inputs.num_groups, -1)  # consecutive channels share a group
+    return _per_channel_result(inputs, _normalize(groups, 1, inputs.eps, "_g", "m", x.shape))
 
 
 class DropoutInputs(Inputs):

@@ -37,6 +37,12 @@ def _require_non_negative(inputs: Inputs, name: str, why: str) -> None:
         raise InvalidInput(name, f"must be non-negative: {why}")
 
 
+def _require_squares_like_params(inputs: Inputs, why: str) -> None:
+    """The accumulator h of squared gradients: one per parameter, never negative."""
+    require_same_shape(inputs, "params", "h")
+    _require_non_negative(inputs, "h", why)
+
+
 class SgdInputs(Inputs):
     params: Vector = described(**PARAMS)
     grads: Vector = described(**GRADS)
@@ -107,8 +113,7 @@ class RmspropInputs(SgdInputs):
 
     @model_validator(mode="after")
     def _h_same_length_non_negative(self) -> "RmspropInputs":
-        require_same_shape(self, "params", "h")
-        _require_non_negative(self, "h", "it averages squared gradients")
+        _require_squares_like_params(self, "it averages squared gradients")
         return self
 
 
@@ -258,8 +263,7 @@ class AdagradInputs(SgdInputs):
 
     @model_validator(mode="after")
     def _h_same_length_non_negative(self) -> "AdagradInputs":
-        require_same_shape(self, "params", "h")
-        _require_non_negative(self, "h", "it adds up squared gradients")
+        _require_squares_like_params(self, "it adds up squared gradients")
         return self
 
 

@@ -202,45 +202,40 @@ def test_adagrad_refuses_a_negative_sum_of_squares() -> None:
     assert "non-negative" in caught.value.reason
 
 
-@given(
-    vectors(3),
-    st.data(),
-    st.integers(1, 10_000),
-    st.floats(1e-4, 1e-1),
-    st.floats(0, 0.99),
-    st.floats(0, 0.9999),
-    st.floats(0, 1),
-)
-def test_adamw_matches_torch(
-    vectors_: list[list[float]],
-    data: st.DataObject,
-    step: int,
-    lr: float,
-    beta1: float,
-    beta2: float,
-    weight_decay: float,
-) -> None:
-    params, grads, m = vectors_
-    v = data.draw(st.lists(st.floats(0, 100), min_size=len(params), max_size=len(params)))
-    inputs = {"params": params, "grads": grads, "m": m, "v": v, "step": step, "lr": lr}
-    outputs = compute(
-        "adamw", **inputs, beta1=beta1, beta2=beta2, eps=1e-8, weight_decay=weight_decay
-    )
-    state = {"step": torch.tensor(float(step - 1)), "exp_avg": tensor(m), "exp_avg_sq": tensor(v)}
-    expected = torch_step(
-        torch.optim.AdamW,
-        params,
-        grads,
-        state,
-        lr=lr,
-        betas=(beta1, beta2),
-        eps=1e-8,
-        weight_decay=weight_decay,
-    )
+@st.composite
+def adamw_inputs(draw: st.DrawFn) -> dict[str, Any]:
+    params, grads, m = draw(vectors(3))
+    v = draw(st.lists(st.floats(0, 100), min_size=len(params), max_size=len(params)))
+    return {
+        "params": params,
+        "grads": grads,
+        "m": m,
+        "v": v,
+        "step": draw(st.integers(1, 10_000)),
+        "lr": draw(st.floats(1e-4, 1e-1)),
+        "beta1": draw(st.floats(0, 0.99)),
+        "beta2": draw(st.floats(0, 0.9999)),
+        "eps": 1e-8,
+        "weight_decay": draw(st.floats(0, 1)),
+    }
+
+
+@given(adamw_inputs())
+def test_adamw_matches_torch(inputs: dict[str, Any]) -> None:
+    outputs = compute("adamw", **inputs)
+    params, lr, beta1, step = inputs["params"], inputs["lr"], inputs["beta1"], inputs["step"]
+    state = {
+        "step": torch.tensor(float(step - 1)),
+        "exp_avg": tensor(inputs["m"]),
+        "exp_avg_sq": tensor(inputs["v"]),
+    }
+    betas = (beta1, inputs["beta2"])
+    options = {"lr": lr, "betas": betas, "eps": 1e-8, "weight_decay": inputs["weight_decay"]}
+    expected = torch_step(torch.optim.AdamW, params, inputs["grads"], state, **options)
     # torch forms m by lerp, m + (1 − β₁)(g − m), which is off by about ulp(m) when β₁ is tiny;
     # where v̂ ≈ 0 the division by ε carries that rounding into the step.
-    g, v_hat = np.asarray(grads), np.asarray(v)
-    v_hat = (beta2 * v_hat + (1 - beta2) * g**2) / (1 - beta2**step)
+    g, m = np.asarray(inputs["grads"]), np.asarray(inputs["m"])
+    v_hat = (betas[1] * np.asarray(inputs["v"]) + (1 - betas[1]) * g**2) / (1 - betas[1] ** step)
     m_rounding = 1e-15 * (np.abs(m) + np.abs(g))
     slack = (lr * m_rounding / ((1 - beta1**step) * (np.sqrt(v_hat) + 1e-8))).max()
     step_size = np.abs(np.asarray(params) - expected.numpy()).max()
