@@ -6,6 +6,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from app.calculators.activations import stable_softmax
+from app.calculators.generative import bounded_count, small_integers
 from app.calculators.registry import calculator
 from app.calculators.reinforcement import UnitReal, require_index
 from app.calculators.types import (
@@ -61,7 +62,7 @@ def _sample_distillation(rng: np.random.Generator) -> dict[str, Any]:
     classes = int(rng.integers(2, 4))
     return {
         "student_logits": [0.0] * classes,
-        "teacher_logits": rng.integers(0, 4, size=classes).astype(float).tolist(),
+        "teacher_logits": small_integers(rng, classes, 0, 4),
         "label": int(rng.integers(classes)),
         "temperature": float(rng.choice([1.0, 2.0])),
         "alpha": 0.5,
@@ -310,7 +311,7 @@ class DataParallelInputs(Inputs):
 
 
 def _sample_data_parallel(rng: np.random.Generator) -> dict[str, Any]:
-    return {"worker_gradients": rng.integers(-4, 5, size=(2, 2)).astype(float).tolist()}
+    return {"worker_gradients": small_integers(rng, (2, 2), -4, 5)}
 
 
 @calculator(
@@ -346,43 +347,37 @@ def data_parallel_average(inputs: DataParallelInputs) -> Result:
 
 
 class LayerFlopsInputs(Inputs):
-    in_channels: int = described(
-        ge=1,
-        le=16384,
+    in_channels: int = bounded_count(
+        high=16384,
         en="Input channels C_in (input features for a linear layer)",
         ja="入力チャネル数 C_in（全結合層なら入力次元）",
     )
-    out_channels: int = described(
-        ge=1,
-        le=16384,
+    out_channels: int = bounded_count(
+        high=16384,
         en="Output channels C_out (output features for a linear layer)",
         ja="出力チャネル数 C_out（全結合層なら出力次元）",
     )
-    kernel_size: int = described(
+    kernel_size: int = bounded_count(
         1,
-        ge=1,
-        le=32,
+        high=32,
         en="Kernel size K (K × K; 1 for a linear layer)",
         ja="カーネルサイズ K（K × K。全結合層は 1）",
     )
-    output_height: int = described(
+    output_height: int = bounded_count(
         1,
-        ge=1,
-        le=2048,
+        high=2048,
         en="Output height H_out (1 for a linear layer)",
         ja="出力の高さ H_out（全結合層は 1）",
     )
-    output_width: int = described(
+    output_width: int = bounded_count(
         1,
-        ge=1,
-        le=2048,
+        high=2048,
         en="Output width W_out (1 for a linear layer)",
         ja="出力の幅 W_out（全結合層は 1）",
     )
-    groups: int = described(
+    groups: int = bounded_count(
         1,
-        ge=1,
-        le=16384,
+        high=16384,
         en="Groups g (C_in for a depthwise convolution)",
         ja="グループ数 g（デプスワイズ畳み込みなら C_in）",
     )

@@ -29,9 +29,13 @@ NonNegativeReal = Annotated[Real, Field(ge=0)]
 UnitIntervalVector = Annotated[list[UnitInterval], Field(min_length=1, max_length=MAX_ELEMENTS)]
 
 
-def _small_integers(
-    rng: np.random.Generator, size: int, low: int = -2, high: int = 3
-) -> list[float]:
+def bounded_count(default: Any = ..., *, high: int, en: str, ja: str) -> Any:
+    """A whole number from 1 to `high`: the upper bound keeps every computation small."""
+    return described(default, ge=1, le=high, en=en, ja=ja)
+
+
+def small_integers(rng: np.random.Generator, size: Any, low: int = -2, high: int = 3) -> Any:
+    """Whole numbers in [low, high) as floats, in (nested) lists: nice sample inputs."""
     return rng.integers(low, high, size=size).astype(float).tolist()
 
 
@@ -39,24 +43,21 @@ def _small_integers(
 
 
 class DilatedReceptiveFieldInputs(Inputs):
-    kernel_size: int = described(
+    kernel_size: int = bounded_count(
         2,
-        ge=1,
-        le=64,
+        high=64,
         en="Kernel size K of every layer (WaveNet: 2)",
         ja="各層のカーネルサイズ K（WaveNet は 2）",
     )
-    layers_per_stack: int = described(
+    layers_per_stack: int = bounded_count(
         10,
-        ge=1,
-        le=30,
+        high=30,
         en="Layers L per stack; the dilations are 1, 2, 4, …, 2^(L−1)",
         ja="1 スタックの層数 L（ダイレーションは 1, 2, 4, …, 2^(L−1)）",
     )
-    stacks: int = described(
+    stacks: int = bounded_count(
         1,
-        ge=1,
-        le=64,
+        high=64,
         en="Number B of stacks (the dilation pattern is repeated B times)",
         ja="スタック数 B（ダイレーションの並びを B 回繰り返す）",
     )
@@ -134,9 +135,9 @@ class VaeLossInputs(Inputs):
 
 def _sample_vae_loss(rng: np.random.Generator) -> dict[str, Any]:
     return {
-        "x": rng.integers(0, 2, size=2).astype(float).tolist(),
+        "x": small_integers(rng, 2, 0, 2),
         "x_hat": rng.choice([0.2, 0.5, 0.8], size=2).tolist(),
-        "mu": _small_integers(rng, 2),
+        "mu": small_integers(rng, 2),
         "sigma": [1.0, 1.0],
     }
 
@@ -194,7 +195,7 @@ class ReparameterizationInputs(Inputs):
 
 def _sample_reparameterization(rng: np.random.Generator) -> dict[str, Any]:
     return {
-        "mu": _small_integers(rng, 1),
+        "mu": small_integers(rng, 1),
         "sigma": [float(rng.choice([0.5, 1.0, 2.0]))],
         "eps": [float(rng.choice([-1.0, -0.5, 0.5, 1.0, 2.0]))],
     }
@@ -291,9 +292,9 @@ class TripletLossInputs(Inputs):
 
 def _sample_triplet_loss(rng: np.random.Generator) -> dict[str, Any]:
     return {
-        "anchor": _small_integers(rng, 2),
-        "positive": _small_integers(rng, 2),
-        "negative": _small_integers(rng, 2),
+        "anchor": small_integers(rng, 2),
+        "positive": small_integers(rng, 2),
+        "negative": small_integers(rng, 2),
         "margin": float(rng.choice([0.2, 0.5, 1.0])),
         "squared": True,
     }
@@ -374,7 +375,7 @@ class StyleTransferLossInputs(Inputs):
 
 def _sample_style_transfer_loss(rng: np.random.Generator) -> dict[str, Any]:
     def features() -> list[list[float]]:
-        return rng.integers(0, 3, size=(1, 2)).astype(float).tolist()
+        return small_integers(rng, (1, 2), 0, 3)
 
     return {
         "generated": features(),

@@ -6,6 +6,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from app.calculators.activations import stable_softmax
+from app.calculators.generative import small_integers
 from app.calculators.registry import calculator
 from app.calculators.types import (
     MAX_ELEMENTS,
@@ -58,10 +59,6 @@ def require_index(name: str, index: int, count: int, what: str) -> None:
         raise InvalidInput(name, f"must be below the number of {what} ({count}), got {index}")
 
 
-def _small_integers(rng: np.random.Generator, size: Any, low: int = -2, high: int = 4) -> Any:
-    return rng.integers(low, high, size=size).astype(float).tolist()
-
-
 # --- Discounted return ------------------------------------------------------------------------
 
 
@@ -75,7 +72,7 @@ class DiscountedReturnInputs(Inputs):
 
 def _sample_discounted_return(rng: np.random.Generator) -> dict[str, Any]:
     size = int(rng.integers(2, 4))
-    return {"rewards": _small_integers(rng, size, 0, 3), "gamma": float(rng.choice([0.5, 0.9]))}
+    return {"rewards": small_integers(rng, size, 0, 3), "gamma": float(rng.choice([0.5, 0.9]))}
 
 
 @calculator(
@@ -147,8 +144,8 @@ class BellmanVInputs(Inputs):
 def _sample_bellman_v(rng: np.random.Generator) -> dict[str, Any]:
     return {
         "transitions": [[1.0, 0.0], [0.5, 0.5]],
-        "rewards": _small_integers(rng, (2, 2), 0, 3),
-        "next_values": _small_integers(rng, 2, 0, 5),
+        "rewards": small_integers(rng, (2, 2), 0, 3),
+        "next_values": small_integers(rng, 2, 0, 5),
         "policy": [0.5, 0.5],
         "gamma": 0.9,
     }
@@ -218,8 +215,8 @@ class BellmanQInputs(Inputs):
 def _sample_bellman_q(rng: np.random.Generator) -> dict[str, Any]:
     return {
         "transitions": [0.5, 0.5],
-        "rewards": _small_integers(rng, 2, 0, 3),
-        "next_q": _small_integers(rng, (2, 2), 0, 5),
+        "rewards": small_integers(rng, 2, 0, 3),
+        "next_q": small_integers(rng, (2, 2), 0, 5),
         "next_policy": [[0.5, 0.5], [1.0, 0.0]],
         "gamma": 0.9,
     }
@@ -283,7 +280,7 @@ def _sample_policy_evaluation(rng: np.random.Generator) -> dict[str, Any]:
     stay = float(rng.choice([0.0, 0.5, 1.0]))
     return {
         "transitions": [[stay, 1 - stay], [0.0, 1.0]],
-        "rewards": _small_integers(rng, 2, 0, 3),
+        "rewards": small_integers(rng, 2, 0, 3),
         "gamma": 0.5,
     }
 
@@ -364,7 +361,7 @@ class QLearningInputs(TdInputs):
 
 
 def _sample_q_learning(rng: np.random.Generator) -> dict[str, Any]:
-    return {**_sample_td(rng), "next_q": _small_integers(rng, 3, 0, 5)}
+    return {**_sample_td(rng), "next_q": small_integers(rng, 3, 0, 5)}
 
 
 @calculator(
@@ -404,7 +401,7 @@ class EpsilonGreedyInputs(Inputs):
 
 def _sample_epsilon_greedy(rng: np.random.Generator) -> dict[str, Any]:
     size = int(rng.integers(2, 5))
-    return {"q": _small_integers(rng, size, 0, 6), "epsilon": float(rng.choice([0.1, 0.2, 0.5]))}
+    return {"q": small_integers(rng, size, 0, 6), "epsilon": float(rng.choice([0.1, 0.2, 0.5]))}
 
 
 @calculator(
@@ -536,9 +533,9 @@ class DqnLossInputs(Inputs):
 
 def _sample_dqn_loss(rng: np.random.Generator) -> dict[str, Any]:
     return {
-        "q_taken": _small_integers(rng, 1, 0, 5),
-        "rewards": _small_integers(rng, 1, -1, 3),
-        "next_q_target": _small_integers(rng, (1, 2), 0, 5),
+        "q_taken": small_integers(rng, 1, 0, 5),
+        "rewards": small_integers(rng, 1, -1, 3),
+        "next_q_target": small_integers(rng, (1, 2), 0, 5),
         "terminal": [False],
         "gamma": 0.9,
         "loss": "mse",
