@@ -7,6 +7,7 @@ from pydantic import Field, model_validator
 
 from app.calculators.activations import stable_softmax
 from app.calculators.generative import small_integers
+from app.calculators.losses import ROW_SUM_TOLERANCE
 from app.calculators.registry import calculator
 from app.calculators.types import (
     MAX_ELEMENTS,
@@ -20,9 +21,6 @@ from app.calculators.types import (
     described,
     shape_text,
 )
-
-PROBABILITY_SUM_TOLERANCE = 1e-3
-"""Probabilities typed by hand are rounded; a distribution may miss 1 by this much."""
 
 Flags = Annotated[list[bool], Field(min_length=1, max_length=MAX_ELEMENTS)]
 # types.Real carries its own ge/le (±MAX_MAGNITUDE), which win over ge/le given to described();
@@ -43,7 +41,7 @@ def require_distribution(name: str, rows: np.ndarray) -> None:
     if (rows < 0).any():
         raise InvalidInput(name, "probabilities cannot be negative")
     for index, total in enumerate(np.atleast_2d(rows).sum(axis=1)):
-        if abs(total - 1) > PROBABILITY_SUM_TOLERANCE:
+        if abs(total - 1) > ROW_SUM_TOLERANCE:
             where = f"row {index}" if rows.ndim == 2 else "the probabilities"
             raise InvalidInput(name, f"{where} must sum to 1, got {total:.6g}")
 
