@@ -1,12 +1,13 @@
 """Loading formulas/ into the database: idempotent, all or nothing, searchable."""
 
+import re
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from app import catalog, search
-from app.config import Settings
+from app.config import PROJECT_ROOT, Settings
 from app.db import make_engine, make_session_factory, migrate, transaction
 from app.models import Formula, Symbol
 
@@ -85,3 +86,13 @@ def test_a_wrong_worked_example_fails_the_check(formulas_dir: Path) -> None:
     problem = caught.value.problems[0]
     assert problem.field == "example.outputs.output_size"
     assert "the calculator gives" in problem.reason
+
+
+def test_every_card_in_the_seed_coverage_table_exists() -> None:
+    readme = (PROJECT_ROOT / "formulas" / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Coverage of the seed notes")[1]
+    last_cells = re.findall(r"\|([^|]*)\|[ \t]*$", table, re.MULTILINE)
+    named = {card for cell in last_cells for card in re.findall(r"`([a-z0-9-]+)`", cell)}
+    cards = {path.stem for path in (PROJECT_ROOT / "formulas").glob("*/*.md")}
+    assert len(named) > 100
+    assert named <= cards

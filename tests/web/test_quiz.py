@@ -6,14 +6,16 @@ import re
 import sqlite3
 import zipfile
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
-from app import progress
+from app import progress, quizzes
 from app.config import Settings
 from app.main import create_app
+from app.quizzes import Kind
 
 MAIN = re.compile(r'<main id="main">(.*)</main>', re.S)
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -80,13 +82,28 @@ def test_the_same_seed_and_settings_give_the_same_questions(
     assert first != different
 
 
-def test_the_answer_is_not_in_the_page_before_answering(learner: TestClient) -> None:
-    url = start(learner, seed=5, count=1, kind="compute")
-    page = learner.get(url).text
-    feedback = post_answer(learner, url, "0", "0").text
-    expected = re.search(r'<data value="([^"]+)">', feedback.split("正しい答え")[1]).group(1)
-    assert expected not in page
-    assert "正しい答え" not in page
+@pytest.mark.parametrize("kind", list(Kind))
+def test_the_question_page_does_not_depend_on_the_answer(
+    learner: TestClient, monkeypatch: pytest.MonkeyPatch, kind: Kind
+) -> None:
+    """Change the answer, the right option and the worked solution: the page stays the same."""
+    url = start(learner, seed=5, count=1, kind=kind)
+    honest = learner.get(url).text
+    generate = quizzes.generate
+
+    def with_other_answers(*args: object, **kwargs: object) -> list[quizzes.Question]:
+        return [
+            replace(
+                question,
+                expected=(question.expected or 0) + 12345.678,
+                steps=(),
+                correct_option=((question.correct_option or 0) + 1) % 4,
+            )
+            for question in generate(*args, **kwargs)
+        ]
+
+    monkeypatch.setattr(quizzes, "generate", with_other_answers)
+    assert learner.get(url).text == honest
 
 
 def test_a_practice_quiz_gives_feedback_then_results(learner: TestClient) -> None:
