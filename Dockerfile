@@ -16,4 +16,6 @@ RUN useradd --system --uid 1000 koshiki && mkdir /data && chown koshiki /data
 USER koshiki
 VOLUME /data
 EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s \
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"
 CMD ["koshiki", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -86,6 +86,8 @@ def generate(
     Distractors come from `pool` (default: `cards`), so a review of a single due card can
     still offer titles and meanings from the rest of the catalog.
     """
+    if not cards:
+        raise QuizError("no card to ask about")
     pool = cards if pool is None else pool
     rng = np.random.default_rng(seed)
     questions: list[Question] = []

@@ -77,7 +77,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     port = free_port()
     data_dir = tmp_path_factory.mktemp("server")
     TEST_OUTPUT.mkdir(exist_ok=True)
-    log = (TEST_OUTPUT / "server.log").open("w")  # kept with the test output for diagnosis
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    log = (TEST_OUTPUT / f"server-{worker}.log").open("w")  # kept for diagnosis
     environment = {**os.environ, "KOSHIKI_DATA_DIR": str(data_dir)}
     process = subprocess.Popen(
         [

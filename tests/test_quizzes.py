@@ -129,3 +129,5 @@ def test_multiple_choice_is_graded_by_option_number_from_one() -> None:
 def test_no_question_can_be_made_from_nothing() -> None:
     with pytest.raises(quizzes.QuizError):
         quizzes.generate(CARDS[:1], 3, [Kind.NAME], seed=0)
+    with pytest.raises(quizzes.QuizError):
+        quizzes.generate([], 3, list(Kind), seed=0)

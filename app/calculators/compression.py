@@ -8,12 +8,13 @@ from pydantic import Field, model_validator
 from app.calculators.activations import stable_softmax
 from app.calculators.generative import bounded_count, small_integers
 from app.calculators.registry import calculator
-from app.calculators.reinforcement import UnitReal, require_index
+from app.calculators.reinforcement import require_index
 from app.calculators.types import (
     MAX_ELEMENTS,
     Inputs,
     InvalidInput,
     Matrix,
+    Probability,
     Real,
     Result,
     Step,
@@ -39,7 +40,7 @@ class DistillationInputs(Inputs):
         ja="正解クラスの番号 y（0 始まり）",
     )
     temperature: Real = described(4.0, gt=0, en="Temperature T (> 0)", ja="温度 T（> 0）")
-    alpha: UnitReal = described(
+    alpha: Probability = described(
         0.5,
         en="Weight α of the soft (teacher) term in [0, 1]",
         ja="ソフトターゲット項（教師）の重み α（0 以上 1 以下）",
@@ -243,7 +244,7 @@ def quantization_params(inputs: QuantizationParamsInputs) -> Result:
 
 class PruningInputs(Inputs):
     weights: Vector = described(en="Weights w", ja="重み w")
-    amount: UnitReal = described(
+    amount: Probability = described(
         0.5,
         en="Fraction of the weights to prune, in [0, 1] (rounded to a count)",
         ja="取り除く重みの割合（0 以上 1 以下。個数に丸める）",

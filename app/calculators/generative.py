@@ -11,6 +11,8 @@ from app.calculators.types import (
     Inputs,
     InvalidInput,
     Matrix,
+    NonNegative,
+    Probability,
     Real,
     Result,
     Step,
@@ -22,11 +24,7 @@ from app.calculators.types import (
 OpenProbability = Annotated[float, Field(allow_inf_nan=False, gt=0, lt=1)]
 """A discriminator output D(·) strictly inside (0, 1): log D and log(1 − D) are both finite."""
 OpenProbabilities = Annotated[list[OpenProbability], Field(min_length=1, max_length=MAX_ELEMENTS)]
-UnitInterval = Annotated[float, Field(allow_inf_nan=False, ge=0, le=1)]
-# types.Real carries its own ge/le (±MAX_MAGNITUDE), which win over ge/le given to described();
-# bounds on a Real therefore go into the annotation itself.
-NonNegativeReal = Annotated[Real, Field(ge=0)]
-UnitIntervalVector = Annotated[list[UnitInterval], Field(min_length=1, max_length=MAX_ELEMENTS)]
+UnitIntervalVector = Annotated[list[Probability], Field(min_length=1, max_length=MAX_ELEMENTS)]
 
 
 def bounded_count(default: Any = ..., *, high: int, en: str, ja: str) -> Any:
@@ -362,10 +360,8 @@ class StyleTransferLossInputs(Inputs):
         en="Features of the style image (its Gram matrix is A), same shape as F",
         ja="スタイル画像の特徴（そのグラム行列が A）。F と同じ形",
     )
-    alpha: NonNegativeReal = described(
-        1.0, en="Content weight α (≥ 0)", ja="コンテンツの重み α（≥ 0）"
-    )
-    beta: NonNegativeReal = described(1.0, en="Style weight β (≥ 0)", ja="スタイルの重み β（≥ 0）")
+    alpha: NonNegative = described(1.0, en="Content weight α (≥ 0)", ja="コンテンツの重み α（≥ 0）")
+    beta: NonNegative = described(1.0, en="Style weight β (≥ 0)", ja="スタイルの重み β（≥ 0）")
 
     @model_validator(mode="after")
     def _same_shape(self) -> "StyleTransferLossInputs":

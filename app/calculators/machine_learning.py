@@ -15,6 +15,8 @@ from app.calculators.types import (
     Inputs,
     InvalidInput,
     Matrix,
+    NonNegative,
+    Probability,
     Real,
     Result,
     Step,
@@ -24,10 +26,6 @@ from app.calculators.types import (
     require_same_shape,
 )
 
-# A field declared `Real = described(ge=...)` keeps Real's own bounds (±1e12): the bounds
-# inside the Annotated type win over the field's. Tighter ranges get their own types.
-NonNegative = Annotated[float, Field(allow_inf_nan=False, ge=0, le=MAX_MAGNITUDE)]
-UnitInterval = Annotated[float, Field(allow_inf_nan=False, ge=0, le=1)]
 AtLeastOne = Annotated[float, Field(allow_inf_nan=False, ge=1, le=MAX_MAGNITUDE)]
 
 SMALL_SQUARE = 16
@@ -342,7 +340,7 @@ class ElasticNetInputs(RegressionDataInputs):
     )
     intercept: Real = described(0.0, en="Intercept b (not penalized)", ja="切片 b（罰則なし）")
     alpha: NonNegative = described(1.0, **ALPHA)
-    l1_ratio: UnitInterval = described(
+    l1_ratio: Probability = described(
         0.5,
         en="Mixing ρ = l1_ratio in [0, 1]: 1 is the lasso, 0 a pure L2 penalty",
         ja="混合比 ρ = l1_ratio（0〜1）：1 で Lasso、0 で L2 罰則のみ",

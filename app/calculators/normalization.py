@@ -1,32 +1,30 @@
 """Normalization layers (batch, layer, instance, group) and regularization (dropout,
 weight decay, label smoothing)."""
 
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from app.calculators.optimizers import (
     LR_AT_LEAST_ZERO,
-    Bounded,
     SgdInputs,
     _small_integers,
 )
 from app.calculators.registry import calculator
 from app.calculators.types import (
     MAX_ELEMENTS,
-    Bit,
+    Bits,
     Inputs,
     InvalidInput,
     Matrix,
+    Real,
     Result,
     Step,
     Vector,
     described,
     require_same_shape,
 )
-
-BitVector = Annotated[list[Bit], Field(min_length=1, max_length=MAX_ELEMENTS)]
 
 EPS = {
     "en": "ε (> 0), added to the variance inside the square root",
@@ -74,7 +72,7 @@ class AffineNormInputs(Inputs):
     )
     gamma: Vector = described(en="Scale γ, one per feature (D)", ja="スケール γ（特徴ごと、D 個）")
     beta: Vector = described(en="Shift β, one per feature (D)", ja="シフト β（特徴ごと、D 個）")
-    eps: Bounded = described(1e-5, gt=0, le=1, **EPS)
+    eps: Real = described(1e-5, gt=0, le=1, **EPS)
 
     @model_validator(mode="after")
     def _one_gamma_and_beta_per_feature(self) -> "AffineNormInputs":
@@ -131,7 +129,7 @@ class ChannelNormInputs(Inputs):
     beta: Vector = described(
         en="Shift β, one per channel (C)", ja="シフト β（チャンネルごと、C 個）"
     )
-    eps: Bounded = described(1e-5, gt=0, le=1, **EPS)
+    eps: Real = described(1e-5, gt=0, le=1, **EPS)
 
     @model_validator(mode="after")
     def _one_gamma_and_beta_per_channel(self) -> "ChannelNormInputs":
@@ -219,11 +217,11 @@ def group_norm(inputs: GroupNormInputs) -> Result:
 
 class DropoutInputs(Inputs):
     x: Vector = described(en="Activations x", ja="入力（活性化）x")
-    mask: BitVector = described(
+    mask: Bits = described(
         en="Keep mask m: 1 keeps the unit, 0 drops it (same length as x)",
         ja="保持マスク m（1 は残す、0 は落とす。x と同じ長さ）",
     )
-    p: Bounded = described(
+    p: Real = described(
         0.5,
         ge=0,
         lt=1,
@@ -276,12 +274,12 @@ def dropout(inputs: DropoutInputs) -> Result:
 
 
 class WeightDecayInputs(SgdInputs):
-    lr: Bounded = described(0.01, **LR_AT_LEAST_ZERO)
+    lr: Real = described(0.01, **LR_AT_LEAST_ZERO)
     grads: Vector = described(
         en="Gradients g of the data loss alone (without the penalty)",
         ja="データの損失だけの勾配 g（罰則項を含まない）",
     )
-    weight_decay: Bounded = described(
+    weight_decay: Real = described(
         0.01,
         ge=0,
         le=10,
@@ -333,7 +331,7 @@ class LabelSmoothingInputs(Inputs):
         en="Index y of the correct class, counted from 0",
         ja="正解クラスの番号 y（0 から数える）",
     )
-    epsilon: Bounded = described(
+    epsilon: Real = described(
         0.1,
         ge=0,
         le=1,

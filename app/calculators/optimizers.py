@@ -2,10 +2,10 @@
 gradient clipping and the scale of weight initialisation."""
 
 import math
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from app.calculators.registry import calculator
 from app.calculators.types import (
@@ -19,13 +19,6 @@ from app.calculators.types import (
     described,
     require_same_shape,
 )
-
-Bounded = Annotated[float, Field(allow_inf_nan=False)]
-"""A finite number whose field states its whole range (ge or gt, and le or lt).
-
-`Real` carries its own ge/le, and they silently replace a field's own `ge`/`le`; so a
-field that needs such a bound of its own uses this type instead.
-"""
 
 PARAMS = {"en": "Parameters θ", "ja": "パラメータ θ"}
 GRADS = {"en": "Gradients ∂L/∂θ, one per parameter", "ja": "勾配 ∂L/∂θ（パラメータと同じ長さ）"}
@@ -204,13 +197,12 @@ def adam(inputs: AdamInputs) -> Result:
     )
 
 
-LR_AT_LEAST_ZERO = {"ge": 0, "le": MAX_MAGNITUDE, **LEARNING_RATE}
-"""Bounds that hold on a `Bounded` learning rate (on `Real` the field's ge=0 is lost)."""
+LR_AT_LEAST_ZERO = {"ge": 0, **LEARNING_RATE}
 
 
 class NesterovInputs(MomentumInputs):
-    lr: Bounded = described(0.01, **LR_AT_LEAST_ZERO)
-    momentum: Bounded = described(
+    lr: Real = described(0.01, **LR_AT_LEAST_ZERO)
+    momentum: Real = described(
         0.9, ge=0, lt=1, en="Momentum α in [0, 1)", ja="モーメンタム係数 α（0 以上 1 未満）"
     )
     grads: Vector = described(
@@ -248,12 +240,12 @@ def nesterov(inputs: NesterovInputs) -> Result:
 
 
 class AdagradInputs(SgdInputs):
-    lr: Bounded = described(0.01, **LR_AT_LEAST_ZERO)
+    lr: Real = described(0.01, **LR_AT_LEAST_ZERO)
     h: Vector = described(
         en="Sum h of all earlier squared gradients (≥ 0; 0 before the first update)",
         ja="これまでの勾配の二乗の合計 h（≥ 0、最初の更新の前は 0）",
     )
-    eps: Bounded = described(
+    eps: Real = described(
         1e-10,
         gt=0,
         le=1,
@@ -295,11 +287,11 @@ def adagrad(inputs: AdagradInputs) -> Result:
 
 
 class AdamwInputs(AdamInputs):
-    lr: Bounded = described(0.001, **LR_AT_LEAST_ZERO)
-    beta1: Bounded = described(0.9, ge=0, lt=1, en="β₁ in [0, 1)", ja="β₁（0 以上 1 未満）")
-    beta2: Bounded = described(0.999, ge=0, lt=1, en="β₂ in [0, 1)", ja="β₂（0 以上 1 未満）")
-    eps: Bounded = described(1e-8, gt=0, le=1, en="ε (> 0)", ja="ε（> 0）")
-    weight_decay: Bounded = described(
+    lr: Real = described(0.001, **LR_AT_LEAST_ZERO)
+    beta1: Real = described(0.9, ge=0, lt=1, en="β₁ in [0, 1)", ja="β₁（0 以上 1 未満）")
+    beta2: Real = described(0.999, ge=0, lt=1, en="β₂ in [0, 1)", ja="β₂（0 以上 1 未満）")
+    eps: Real = described(1e-8, gt=0, le=1, en="ε (> 0)", ja="ε（> 0）")
+    weight_decay: Real = described(
         0.01,
         ge=0,
         le=1,
@@ -339,7 +331,7 @@ DECAY_FACTOR = {"en": "Decay factor γ in (0, 1]", "ja": "減衰率 γ（0 よ�
 
 
 class StepDecayInputs(Inputs):
-    lr: Bounded = described(0.1, ge=0, le=MAX_MAGNITUDE, **INITIAL_LR)
+    lr: Real = described(0.1, ge=0, le=MAX_MAGNITUDE, **INITIAL_LR)
     epoch: int = described(ge=0, le=MAX_COUNT, **EPOCH)
     step_size: int = described(
         ge=1,
@@ -347,7 +339,7 @@ class StepDecayInputs(Inputs):
         en="Step size s: the learning rate drops every s epochs (≥ 1)",
         ja="ステップ幅 s（s エポックごとに学習率を下げる、≥ 1）",
     )
-    gamma: Bounded = described(0.1, gt=0, le=1, **DECAY_FACTOR)
+    gamma: Real = described(0.1, gt=0, le=1, **DECAY_FACTOR)
 
 
 def _sample_step_decay(rng: np.random.Generator) -> dict[str, Any]:
@@ -372,9 +364,9 @@ def step_decay(inputs: StepDecayInputs) -> Result:
 
 
 class ExponentialDecayInputs(Inputs):
-    lr: Bounded = described(0.1, ge=0, le=MAX_MAGNITUDE, **INITIAL_LR)
+    lr: Real = described(0.1, ge=0, le=MAX_MAGNITUDE, **INITIAL_LR)
     epoch: int = described(ge=0, le=MAX_COUNT, **EPOCH)
-    gamma: Bounded = described(gt=0, le=1, **DECAY_FACTOR)
+    gamma: Real = described(gt=0, le=1, **DECAY_FACTOR)
 
 
 def _sample_exponential_decay(rng: np.random.Generator) -> dict[str, Any]:
@@ -393,14 +385,14 @@ def exponential_decay(inputs: ExponentialDecayInputs) -> Result:
 
 
 class CosineAnnealingInputs(Inputs):
-    lr: Bounded = described(
+    lr: Real = described(
         0.1,
         ge=0,
         le=MAX_MAGNITUDE,
         en="Initial (largest) learning rate η_max (≥ 0)",
         ja="初期（最大）学習率 η_max（≥ 0）",
     )
-    eta_min: Bounded = described(
+    eta_min: Real = described(
         0.0,
         ge=0,
         le=MAX_MAGNITUDE,

@@ -11,9 +11,11 @@ from app.calculators.types import (
     MAX_ELEMENTS,
     Bit,
     BitMatrix,
+    Bits,
     Inputs,
     InvalidInput,
     Matrix,
+    Probability,
     Real,
     Result,
     Step,
@@ -47,11 +49,7 @@ def _sums_to_one(values: Any) -> Any:
 
 ProbabilityVector = Annotated[Vector, AfterValidator(_sums_to_one)]
 ProbabilityTable = Annotated[Matrix, AfterValidator(_sums_to_one)]
-Bits = Annotated[list[Bit], Field(min_length=1, max_length=MAX_ELEMENTS)]
 Sample = Annotated[list[Real], Field(min_length=2, max_length=MAX_ELEMENTS)]
-# Bounds live in the type: `described(ge=..., le=...)` on a `Real` field is overridden by
-# Real's own ±MAX_MAGNITUDE bounds, so they would be silently ignored there.
-Probability = Annotated[float, Field(allow_inf_nan=False, ge=0, le=1)]
 PositiveProbability = Annotated[float, Field(allow_inf_nan=False, gt=0, le=1)]
 PriorShape = Annotated[float, Field(allow_inf_nan=False, ge=1, le=1e6)]
 Probabilities = Annotated[list[Probability], Field(min_length=1, max_length=MAX_ELEMENTS)]

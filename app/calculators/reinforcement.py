@@ -14,6 +14,8 @@ from app.calculators.types import (
     Inputs,
     InvalidInput,
     Matrix,
+    NonNegative,
+    Probability,
     Real,
     Result,
     Step,
@@ -23,10 +25,6 @@ from app.calculators.types import (
 )
 
 Flags = Annotated[list[bool], Field(min_length=1, max_length=MAX_ELEMENTS)]
-# types.Real carries its own ge/le (±MAX_MAGNITUDE), which win over ge/le given to described();
-# bounds on a Real therefore go into the annotation itself.
-UnitReal = Annotated[Real, Field(ge=0, le=1)]
-NonNegativeReal = Annotated[Real, Field(ge=0)]
 ConvergentDiscount = Annotated[Real, Field(ge=0, le=0.99)]
 
 GAMMA = {"en": "Discount rate γ in [0, 1]", "ja": "割引率 γ（0 以上 1 以下）"}
@@ -65,7 +63,7 @@ class DiscountedReturnInputs(Inputs):
         en="Rewards R_{t+1}, R_{t+2}, …, R_T received after time t, in order",
         ja="時刻 t の後に受け取る報酬 R_{t+1}, R_{t+2}, …, R_T（順番どおり）",
     )
-    gamma: UnitReal = described(0.99, **GAMMA)
+    gamma: Probability = described(0.99, **GAMMA)
 
 
 def _sample_discounted_return(rng: np.random.Generator) -> dict[str, Any]:
@@ -118,7 +116,7 @@ class BellmanVInputs(Inputs):
         en="π(a | s) for every action (sums to 1); leave empty for the greedy max (optimality)",
         ja="行動ごとの π(a | s)（和は 1）。空なら max を取る（最適方程式）",
     )
-    gamma: UnitReal = described(0.9, **GAMMA)
+    gamma: Probability = described(0.9, **GAMMA)
 
     @model_validator(mode="after")
     def _shapes_and_distributions(self) -> "BellmanVInputs":
@@ -191,7 +189,7 @@ class BellmanQInputs(Inputs):
         en="π(a′ | s′), shaped like next_q, rows sum to 1; empty: max_a′ (the Q-learning target)",
         ja="π(a′ | s′)（next_q と同じ形、各行の和は 1）。空なら max_a′ を取る（Q 学習の目標）",
     )
-    gamma: UnitReal = described(0.9, **GAMMA)
+    gamma: Probability = described(0.9, **GAMMA)
 
     @model_validator(mode="after")
     def _shapes_and_distributions(self) -> "BellmanQInputs":
@@ -317,8 +315,8 @@ def policy_evaluation(inputs: PolicyEvaluationInputs) -> Result:
 class TdInputs(Inputs):
     q: Real = described(en="Current estimate Q(S_t, A_t)", ja="現在の推定値 Q(S_t, A_t)")
     reward: Real = described(en="Reward R_{t+1}", ja="報酬 R_{t+1}")
-    alpha: UnitReal = described(0.1, **ALPHA)
-    gamma: UnitReal = described(0.99, **GAMMA)
+    alpha: Probability = described(0.1, **ALPHA)
+    gamma: Probability = described(0.99, **GAMMA)
     terminal: bool = described(
         False,
         en="S_{t+1} is terminal: the target is the reward alone",
@@ -392,7 +390,7 @@ class EpsilonGreedyInputs(Inputs):
     q: Vector = described(
         en="Action values Q(s, a), one per action", ja="行動ごとの行動価値 Q(s, a)"
     )
-    epsilon: UnitReal = described(
+    epsilon: Probability = described(
         0.1, en="Exploration rate ε in [0, 1]", ja="探索率 ε（0 以上 1 以下）"
     )
 
@@ -442,7 +440,7 @@ class ReinforceInputs(Inputs):
     discounted_return: Real = described(
         en="Return G_t that followed the action", ja="その行動の後に得た収益 G_t"
     )
-    lr: NonNegativeReal = described(0.1, en="Step size α (≥ 0)", ja="ステップサイズ α（≥ 0）")
+    lr: NonNegative = described(0.1, en="Step size α (≥ 0)", ja="ステップサイズ α（≥ 0）")
 
     @model_validator(mode="after")
     def _action_exists(self) -> "ReinforceInputs":
@@ -507,7 +505,7 @@ class DqnLossInputs(Inputs):
         en="True where s′_i is terminal (the target is r_i alone); empty: none is terminal",
         ja="s′_i が終端状態なら true（目標は r_i だけ）。空ならどれも終端でない",
     )
-    gamma: UnitReal = described(0.99, **GAMMA)
+    gamma: Probability = described(0.99, **GAMMA)
     loss: Literal["huber", "mse"] = described(
         "huber",
         en="huber (error clipping, as in the Nature DQN) or mse (squared error)",

@@ -61,7 +61,11 @@ Vector = Annotated[list[Real], Field(min_length=1, max_length=MAX_ELEMENTS)]
 Matrix = Annotated[
     list[Vector], Field(min_length=1, max_length=MAX_ELEMENTS), AfterValidator(_within_element_cap)
 ]
+NonNegative = Annotated[Real, Field(ge=0)]
+Probability = Annotated[float, Field(allow_inf_nan=False, ge=0, le=1)]
+"""A number in [0, 1]: a probability, a rate or a mixing weight."""
 Bit = Annotated[int, Field(ge=0, le=1)]
+Bits = Annotated[list[Bit], Field(min_length=1, max_length=MAX_ELEMENTS)]
 BitMatrix = Annotated[
     list[Annotated[list[Bit], Field(min_length=1, max_length=MAX_ELEMENTS)]],
     Field(min_length=1, max_length=MAX_ELEMENTS),

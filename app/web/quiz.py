@@ -7,6 +7,7 @@ so the answer to a question is never in a page before the learner has answered i
 import secrets
 from collections import Counter
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
@@ -52,13 +53,40 @@ def card_facts(formula: Formula) -> CardFacts:
     )
 
 
-def _facts(session: Session, ids: list[str]) -> list[CardFacts]:
-    return [card_facts(formula) for formula in catalog.formulas_by_id(session, ids)]
+Fingerprint = tuple[tuple[str, str], ...]
+"""Every card's (id, content hash): what card facts, and so questions, depend on."""
+_facts_by_fingerprint: dict[Fingerprint, dict[str, CardFacts]] = {}
 
 
-def _pool(session: Session) -> list[CardFacts]:
-    """Every card in catalog order: where distractors come from."""
-    return [card_facts(formula) for formula in catalog.all_formulas(session)]
+def _catalog(session: Session) -> Fingerprint:
+    """The catalog's fingerprint, with its card facts built once per catalog content."""
+    rows = session.execute(select(Formula.id, Formula.content_hash).order_by(Formula.id))
+    fingerprint = tuple((row.id, row.content_hash) for row in rows)
+    if fingerprint not in _facts_by_fingerprint:
+        facts = {formula.id: card_facts(formula) for formula in catalog.all_formulas(session)}
+        _facts_by_fingerprint.clear()  # a changed catalog makes the old facts useless
+        _facts_by_fingerprint[fingerprint] = facts
+    return fingerprint
+
+
+@lru_cache(maxsize=256)
+def _generated(
+    fingerprint: Fingerprint,
+    card_ids: tuple[str, ...],
+    count: int,
+    kinds: tuple[Kind, ...],
+    seed: int,
+) -> tuple[quizzes.Question, ...]:
+    """An attempt's questions: pure in its arguments, so each is built once, not per request."""
+    facts = _facts_by_fingerprint[fingerprint]
+    cards = [facts[card_id] for card_id in card_ids if card_id in facts]
+    return tuple(quizzes.generate(cards, count, kinds, seed, list(facts.values())))
+
+
+def _generate(
+    session: Session, card_ids: list[str], count: int, kinds: list[Kind], seed: int
+) -> tuple[quizzes.Question, ...]:
+    return _generated(_catalog(session), tuple(card_ids), count, tuple(kinds), seed)
 
 
 def _candidate_ids(session: Session, settings: QuizSettings) -> list[str]:
@@ -108,12 +136,13 @@ def start_quiz(
     ids = _candidate_ids(session, settings)
     if settings.mode == "review":
         ids = progress.review_queue(session, learner_id, ids, now)[: settings.count]
-    cards = _facts(session, ids)
+    known = _facts_by_fingerprint[_catalog(session)]
+    ids = [card_id for card_id in ids if card_id in known]
     seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
     try:
-        if not cards:
+        if not ids:
             raise quizzes.QuizError("no card matches these settings")
-        quizzes.generate(cards, settings.count, settings.kind, seed, _pool(session))
+        _generate(session, ids, settings.count, settings.kind, seed)
     except quizzes.QuizError as error:
         return render(
             request, "error.html", status_code=422, lang=lang, status=422, message=str(error)
@@ -127,7 +156,7 @@ def start_quiz(
         settings={
             "count": settings.count,
             "kinds": [str(k) for k in settings.kind],
-            "cards": [card.id for card in cards],
+            "cards": ids,
         },
         started_at=now,
         deadline=now + timedelta(seconds=SECONDS_PER_EXAM_QUESTION * settings.count)
@@ -149,10 +178,11 @@ def _own_attempt(session: Session, attempt_id: str, learner_id: str) -> QuizAtte
     return attempt
 
 
-def _questions(session: Session, attempt: QuizAttempt) -> list[quizzes.Question]:
-    cards = _facts(session, attempt.settings["cards"])
+def _questions(session: Session, attempt: QuizAttempt) -> tuple[quizzes.Question, ...]:
     kinds = [Kind(kind) for kind in attempt.settings["kinds"]]
-    return quizzes.generate(cards, attempt.settings["count"], kinds, attempt.seed, _pool(session))
+    return _generate(
+        session, attempt.settings["cards"], attempt.settings["count"], kinds, attempt.seed
+    )
 
 
 def _answered(session: Session, attempt_id: str) -> int:

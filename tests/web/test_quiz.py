@@ -16,6 +16,7 @@ from app import progress, quizzes
 from app.config import Settings
 from app.main import create_app
 from app.quizzes import Kind
+from app.web import quiz as quiz_routes
 
 MAIN = re.compile(r'<main id="main">(.*)</main>', re.S)
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -103,7 +104,9 @@ def test_the_question_page_does_not_depend_on_the_answer(
         ]
 
     monkeypatch.setattr(quizzes, "generate", with_other_answers)
+    quiz_routes._generated.cache_clear()  # make the page use the altered questions
     assert learner.get(url).text == honest
+    quiz_routes._generated.cache_clear()
 
 
 def test_a_practice_quiz_gives_feedback_then_results(learner: TestClient) -> None:
@@ -250,6 +253,7 @@ def test_deleting_needs_confirmation(learner: TestClient) -> None:
         {"kind": "essay"},
         {"seed": -1},
         {"category": "no-such-category"},
+        {"card": "no-such-card"},
     ],
 )
 def test_bad_quiz_settings_are_a_clear_422(learner: TestClient, params: dict) -> None:
