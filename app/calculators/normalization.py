@@ -7,7 +7,6 @@ import numpy as np
 from pydantic import model_validator
 
 from app.calculators.optimizers import (
-    LR_AT_LEAST_ZERO,
     SgdInputs,
     _small_integers,
 )
@@ -274,7 +273,6 @@ def dropout(inputs: DropoutInputs) -> Result:
 
 
 class WeightDecayInputs(SgdInputs):
-    lr: Real = described(0.01, **LR_AT_LEAST_ZERO)
     grads: Vector = described(
         en="Gradients g of the data loss alone (without the penalty)",
         ja="データの損失だけの勾配 g（罰則項を含まない）",

@@ -197,11 +197,7 @@ def adam(inputs: AdamInputs) -> Result:
     )
 
 
-LR_AT_LEAST_ZERO = {"ge": 0, **LEARNING_RATE}
-
-
 class NesterovInputs(MomentumInputs):
-    lr: Real = described(0.01, **LR_AT_LEAST_ZERO)
     momentum: Real = described(
         0.9, ge=0, lt=1, en="Momentum α in [0, 1)", ja="モーメンタム係数 α（0 以上 1 未満）"
     )
@@ -240,7 +236,6 @@ def nesterov(inputs: NesterovInputs) -> Result:
 
 
 class AdagradInputs(SgdInputs):
-    lr: Real = described(0.01, **LR_AT_LEAST_ZERO)
     h: Vector = described(
         en="Sum h of all earlier squared gradients (≥ 0; 0 before the first update)",
         ja="これまでの勾配の二乗の合計 h（≥ 0、最初の更新の前は 0）",
@@ -287,7 +282,7 @@ def adagrad(inputs: AdagradInputs) -> Result:
 
 
 class AdamwInputs(AdamInputs):
-    lr: Real = described(0.001, **LR_AT_LEAST_ZERO)
+    lr: Real = described(0.001, ge=0, **LEARNING_RATE)
     beta1: Real = described(0.9, ge=0, lt=1, en="β₁ in [0, 1)", ja="β₁（0 以上 1 未満）")
     beta2: Real = described(0.999, ge=0, lt=1, en="β₂ in [0, 1)", ja="β₂（0 以上 1 未満）")
     eps: Real = described(1e-8, gt=0, le=1, en="ε (> 0)", ja="ε（> 0）")

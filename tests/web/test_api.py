@@ -1,6 +1,7 @@
 """The JSON API contract, and a clear 422 for every kind of bad input to every calculator."""
 
 import json
+from functools import cache
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from app.config import PROJECT_ROOT
 CALCULATOR_IDS = [calculator.id for calculator in calculators.all_calculators()]
 
 
+@cache
 def example_inputs(calculator_id: str) -> dict[str, Any]:
     """The worked example of the card that uses this calculator: a valid base to break."""
     for path in (PROJECT_ROOT / "formulas").glob("*/*.md"):
