@@ -8,6 +8,9 @@ from app.playground.surfaces import Surface
 
 GRID = 64
 LEVELS = 12
+LOW_QUANTILE = 0.03
+"""The lowest line encloses about this share of the box."""
+LOSS_FLOOR = 1e-12
 
 Segment = tuple[float, float, float, float]
 
@@ -68,10 +71,16 @@ def contour(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, level: float) ->
 
 
 def contours(surface: Surface, count: int = LEVELS, grid: int = GRID) -> list[Contour]:
-    """Iso-lines at levels spaced evenly in log-loss over the plotted box."""
+    """Iso-lines at levels spaced evenly in log-loss over the plotted box.
+
+    The squares march over log f: it is far closer to linear between grid nodes than f,
+    whose values span orders of magnitude within one cell near a narrow valley.
+    """
     box = surface.box
     xs, ys = np.linspace(box.x_min, box.x_max, grid), np.linspace(box.y_min, box.y_max, grid)
-    values = surface.loss(*np.meshgrid(xs, ys))
-    low = max(float(np.quantile(values, 0.002)), 1e-3)
-    high = float(np.quantile(values, 0.95))
-    return [contour(xs, ys, values, level) for level in np.geomspace(low, high, count)]
+    logs = np.log(surface.loss(*np.meshgrid(xs, ys)) + LOSS_FLOOR)
+    low, high = max(float(np.quantile(logs, LOW_QUANTILE)), -5.0), float(np.quantile(logs, 0.95))
+    return [
+        Contour(float(np.exp(level)), contour(xs, ys, logs, level).segments)
+        for level in np.linspace(low, high, count)
+    ]
