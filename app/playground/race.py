@@ -3,33 +3,48 @@
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, create_model, model_validator
+from annotated_types import Le
+from pydantic import AfterValidator, BaseModel, Field, Strict, create_model, model_validator
 from pydantic.fields import FieldInfo
 
-from app import calculators
 from app.calculators.types import Inputs, InvalidInput
 from app.playground.simulation import MAX_STEPS, OPTIMIZERS, Optimizer, Path, run
 from app.playground.surfaces import Point, Surface, SurfaceId, surface
 
 MAX_KAPPA = 1000.0
-Coordinate = Annotated[float, Field(ge=-100, le=100, allow_inf_nan=False)]
+MAX_LEARNING_RATE = 10.0
+"""Far past where every optimizer here leaves the plot in one step; keeps the schema exact."""
+WIDEST_BOX = 4.5
+"""Half the side of the largest plotted box (Beale's): a start beyond it fits no surface."""
+Coordinate = Annotated[
+    float, Field(ge=-WIDEST_BOX, le=WIDEST_BOX, allow_inf_nan=False, strict=True)
+]
 
 
 def _hyper_parameter_model(optimizer: Optimizer) -> type[BaseModel]:
     """The optimizer's hyper-parameters with the bounds and help of its calculator's inputs.
 
-    Left out, a hyper-parameter takes the surface's default.
+    Left out, a hyper-parameter takes the surface's default. Numbers are strict (no `true`
+    for 1), and the learning rate gets a ceiling: then every bound is a plain JSON Schema
+    one and the calculators' hidden magnitude cap (a validator) is never what refuses.
     """
-    calculator = calculators.get(optimizer.id)
-    assert calculator is not None, optimizer.id
-    fields = calculator.input_model.model_fields
+    fields = optimizer.calculator.input_model.model_fields
+
+    def field(name: str) -> tuple[Any, FieldInfo]:
+        original = fields[name]
+        bounds = [item for item in original.metadata if not isinstance(item, AfterValidator)]
+        if name == "lr":
+            bounds.append(Le(MAX_LEARNING_RATE))
+        help_text = {
+            "description": original.description,
+            "json_schema_extra": original.json_schema_extra,
+        }
+        return Annotated[(float, *bounds, Strict())], Field(None, **help_text)
+
     return create_model(
         f"{optimizer.id.capitalize()}HyperParameters",
         __base__=Inputs,
-        **{
-            name: (fields[name].annotation, FieldInfo.merge_field_infos(fields[name], default=None))
-            for name in optimizer.hyper_parameters
-        },
+        **{name: field(name) for name in optimizer.hyper_parameters},
     )
 
 
@@ -43,11 +58,14 @@ class PlaygroundInputs(Inputs):
         ge=1,
         le=MAX_KAPPA,
         allow_inf_nan=False,
+        strict=True,
         description="Condition number κ of the quadratic bowl ½(x² + κy²)",
     )
     start_x: Coordinate | None = Field(None, description="x of the start (default per surface)")
     start_y: Coordinate | None = Field(None, description="y of the start (default per surface)")
-    steps: int = Field(200, ge=1, le=MAX_STEPS, description=f"Steps to take (≤ {MAX_STEPS})")
+    steps: int = Field(
+        200, ge=1, le=MAX_STEPS, strict=True, description=f"Steps to take (≤ {MAX_STEPS})"
+    )
     sgd: HYPER_PARAMETERS["sgd"] = Field(default_factory=HYPER_PARAMETERS["sgd"])  # type: ignore[valid-type]
     momentum: HYPER_PARAMETERS["momentum"] = Field(default_factory=HYPER_PARAMETERS["momentum"])  # type: ignore[valid-type]
     nesterov: HYPER_PARAMETERS["nesterov"] = Field(default_factory=HYPER_PARAMETERS["nesterov"])  # type: ignore[valid-type]
@@ -88,9 +106,7 @@ class PlaygroundInputs(Inputs):
 
 
 def _calculator_defaults(optimizer: Optimizer) -> dict[str, Any]:
-    calculator = calculators.get(optimizer.id)
-    assert calculator is not None, optimizer.id
-    fields = calculator.input_model.model_fields
+    fields = optimizer.calculator.input_model.model_fields
     return {name: fields[name].default for name in optimizer.hyper_parameters}
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app import calculators
-from app.calculators import InvalidInput
+from app.calculators import Calculator, InvalidInput
 from app.playground.surfaces import Point, Surface
 
 MAX_STEPS = 500
@@ -26,6 +26,13 @@ class Optimizer:
     """Adam's bias correction needs the step number t (1 for the first update)."""
     looks_ahead: bool = False
     """Nesterov takes the gradient at θ + αv, not at θ."""
+
+    @property
+    def calculator(self) -> Calculator:
+        """The calculator of the optimizer's card, which takes every step."""
+        found = calculators.get(self.id)
+        assert found is not None, f"no calculator {self.id}"
+        return found
 
 
 OPTIMIZERS = (
@@ -64,8 +71,7 @@ def run(
     steps: int,
 ) -> Path:
     """Take up to `steps` steps from `start`; stop where the path diverges."""
-    calculator = calculators.get(optimizer.id)
-    assert calculator is not None, optimizer.id
+    calculator = optimizer.calculator
     params = [float(start[0]), float(start[1])]
     state: dict[str, Any] = {name: [0.0, 0.0] for name in optimizer.initial_state}
     points, losses = [start], [surface.value(start)]

@@ -7,7 +7,7 @@ validates them exactly as the API does.
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -167,20 +167,28 @@ def initial_texts(calculator: Calculator, example: Mapping[str, Any] | None) -> 
     return {field.name: field.to_text(values.get(field.name)) for field in form_fields(calculator)}
 
 
-def parse_form(
-    calculator: Calculator, texts: Mapping[str, str]
-) -> tuple[Inputs | None, dict[str, str]]:
-    """Validated inputs, or None with an error message per field name."""
-    raw: dict[str, Any] = {}
+def parse_texts(
+    fields: Iterable[FormField], texts: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each field's typed text as a JSON value (empty fields left out), and any errors."""
+    values: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for field in form_fields(calculator):
+    for field in fields:
         try:
             value = field.parse(texts.get(field.name, ""))
         except ValueError as error:
             errors[field.name] = str(error)
             continue
         if value is not None:
-            raw[field.name] = value
+            values[field.name] = value
+    return values, errors
+
+
+def parse_form(
+    calculator: Calculator, texts: Mapping[str, str]
+) -> tuple[Inputs | None, dict[str, str]]:
+    """Validated inputs, or None with an error message per field name."""
+    raw, errors = parse_texts(form_fields(calculator), texts)
     if errors:
         return None, errors
     try:

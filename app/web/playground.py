@@ -83,7 +83,11 @@ class RaceOut(BaseModel):
     paths: list[PathOut]
 
 
-@api_router.post("/playground", response_model=RaceOut)
+@api_router.post(
+    "/playground",
+    response_model=RaceOut,
+    responses={400: {"description": "The body is not valid JSON"}},
+)
 def run_playground(inputs: PlaygroundInputs) -> dict[str, Any]:
     """Race SGD, momentum, Nesterov, AdaGrad, RMSProp and Adam from one start on one surface.
 

@@ -5,21 +5,18 @@ the JSON body and its 422 `loc` use, so an error lands next to its input.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
 
-from app import calculators
 from app.calculators import InvalidInput
 from app.playground.race import PlaygroundInputs
-from app.playground.simulation import OPTIMIZERS
+from app.playground.simulation import OPTIMIZERS, Optimizer
 from app.playground.surfaces import SurfaceId
-from app.web.forms import FormField, Widget
+from app.web.forms import GENERAL, FormField, Widget, form_fields, parse_texts
 from app.web.i18n import STRINGS
-
-GENERAL = "(inputs)"
 
 
 @dataclass(frozen=True)
@@ -42,25 +39,23 @@ def _race_fields(surface: SurfaceId) -> tuple[FormField, ...]:
 
 
 @cache
-def _optimizer_group(optimizer_id: str) -> FieldGroup:
-    calculator = calculators.get(optimizer_id)
-    assert calculator is not None, optimizer_id
-    model_fields = calculator.input_model.model_fields
-    optimizer = next(o for o in OPTIMIZERS if o.id == optimizer_id)
-    fields = []
-    for name in optimizer.hyper_parameters:
-        info = model_fields[name]
-        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-        help_ = {"en": info.description or "", "ja": str(extra.get("description_ja", ""))}
-        fields.append(FormField(f"{optimizer_id}.{name}", Widget.NUMBER, False, help_))
-    return FieldGroup(optimizer_id, tuple(fields))
+def _optimizer_group(optimizer: Optimizer) -> FieldGroup:
+    """The calculator's own fields for the hyper-parameters, named `<optimizer>.<name>`."""
+    by_name = {field.name: field for field in form_fields(optimizer.calculator)}
+    return FieldGroup(
+        optimizer.id,
+        tuple(
+            replace(by_name[name], name=f"{optimizer.id}.{name}", required=False)
+            for name in optimizer.hyper_parameters
+        ),
+    )
 
 
 def field_groups(surface: SurfaceId) -> list[FieldGroup]:
     """The race's settings, then one group per optimizer."""
     return [
         FieldGroup(None, _race_fields(surface)),
-        *(_optimizer_group(optimizer.id) for optimizer in OPTIMIZERS),
+        *(_optimizer_group(optimizer) for optimizer in OPTIMIZERS),
     ]
 
 
@@ -73,17 +68,11 @@ def parse(texts: Mapping[str, str]) -> tuple[PlaygroundInputs | None, dict[str, 
 
     An empty field takes the surface's default.
     """
+    values, errors = parse_texts(_all_fields(), texts)
     raw: dict[str, Any] = {"surface": texts.get("surface") or SurfaceId.ROSENBROCK.value}
-    errors: dict[str, str] = {}
-    for field in _all_fields():
-        try:
-            value = field.parse(texts.get(field.name, ""))
-        except ValueError as error:
-            errors[field.name] = str(error)
-            continue
-        if value is not None:
-            group, _, name = field.name.rpartition(".")
-            (raw.setdefault(group, {}) if group else raw)[name] = value
+    for dotted, value in values.items():
+        group, _, name = dotted.rpartition(".")
+        (raw.setdefault(group, {}) if group else raw)[name] = value
     if errors:
         return None, errors
     try:

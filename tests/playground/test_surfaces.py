@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.playground.race import WIDEST_BOX
 from app.playground.surfaces import BEALE, ROSENBROCK, Surface, SurfaceId, quadratic, surface
 
 SURFACES = [quadratic(1.0), quadratic(10.0), quadratic(1000.0), ROSENBROCK, BEALE]
@@ -68,3 +69,9 @@ def test_surface_by_id() -> None:
     assert surface(SurfaceId.ROSENBROCK) is ROSENBROCK
     assert surface(SurfaceId.BEALE) is BEALE
     assert surface(SurfaceId.QUADRATIC, 4.0).value((0.0, 1.0)) == 2.0
+
+
+def test_the_widest_box_bounds_every_surface_s_box() -> None:
+    for loss_surface in SURFACES:
+        box = loss_surface.box
+        assert max(map(abs, (box.x_min, box.x_max, box.y_min, box.y_max))) <= WIDEST_BOX
