@@ -60,10 +60,12 @@ def quadratic(kappa: float) -> Surface:
         start=(-3.5, 2.0),
         loss=lambda x, y: 0.5 * (x**2 + kappa * y**2),
         gradient=lambda x, y: (x, kappa * y),
+        # Plain and momentum steps are stable only for η below about 2/κ (the largest
+        # curvature), so their defaults scale with 1/κ.
         defaults={
-            "sgd": {"lr": 0.15},
-            "momentum": {"lr": 0.05, "momentum": 0.8},
-            "nesterov": {"lr": 0.05, "momentum": 0.8},
+            "sgd": {"lr": 1.5 / kappa},
+            "momentum": {"lr": 0.5 / kappa, "momentum": 0.8},
+            "nesterov": {"lr": 0.5 / kappa, "momentum": 0.8},
             "adagrad": {"lr": 1.0},
             "rmsprop": {"lr": 0.1, "rho": 0.9},
             "adam": {"lr": 0.3, "beta1": 0.9, "beta2": 0.999},

@@ -155,3 +155,11 @@ def test_six_optimizers_at_the_step_cap_take_well_under_a_second(surface: Surfac
     result = race(inputs)
     assert time.process_time() - started < 0.6
     assert max(len(path.points) for path in result.paths) == MAX_STEPS + 1
+
+
+@pytest.mark.parametrize("kappa", [1.0, 30.0, 1000.0])
+def test_bowl_defaults_converge_whatever_the_conditioning(kappa: float) -> None:
+    result = race(PlaygroundInputs(surface=SurfaceId.QUADRATIC, kappa=kappa, steps=500))
+    for path in result.paths:
+        assert path.diverged_at is None, path.optimizer
+        assert path.losses[-1] < path.losses[0] / 100, path.optimizer
