@@ -5,11 +5,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from app.cards import Card, Language
 from app.catalog import read_catalog
 from app.cli import main
 from app.config import Settings
+from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -119,3 +121,25 @@ def test_sheet_of_chosen_categories_in_english(
     others = [card for card in CARDS if card.category not in ("optimizers", "cnn")]
     assert [card.title.en for card in others if squeeze(card.title.en) in text] == []
     assert "数式シート" not in text
+
+
+def test_printed_sheet_fits_every_formula_in_its_column(
+    page: Page, server: LiveServer, test_output: Path
+) -> None:
+    page.goto(f"{server.url}/sheet?category=machine-learning&category=cnn")
+    expect(page.locator("html")).to_have_attribute("data-sheet", "ready", timeout=60_000)
+    assert page.locator("mjx-merror").count() == 0
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+    expect(page.locator("header.site")).to_be_hidden()
+    expect(page.locator(".sheet-controls")).to_be_hidden()
+    equations = page.locator(".sheet-equation")
+    assert equations.count() > 20
+    for index in range(equations.count()):
+        equation = equations.nth(index)
+        formula = equation.locator("mjx-math").bounding_box()
+        column = equation.bounding_box()
+        assert formula is not None
+        assert column is not None
+        assert formula["width"] <= column["width"] + 0.5, equation.inner_text()
+    page.screenshot(path=test_output / "sheet-print-media.png")
