@@ -153,8 +153,8 @@ def print_pdf(
             browser.call("Network.setCookie", session, name=name, value=value, url=url, path="/")
         browser.call("Page.enable", session)
         browser.call("Page.navigate", session, url=url)
-        browser.wait_for("Page.loadEventFired")
         try:
+            browser.wait_for("Page.loadEventFired")
             outcome = browser.call(
                 "Runtime.evaluate", session, expression=ready, awaitPromise=True, returnByValue=True
             )
