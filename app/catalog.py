@@ -6,7 +6,7 @@ card never leaves a half-updated catalog behind.
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,16 +186,35 @@ def load(session: Session, formulas_dir: Path) -> SyncReport:
 
 
 def categories_with_formulas(session: Session) -> list[Category]:
-    """Every category in display order, each with its formulas and their tags."""
+    """Every category in display order, each with its formulas, their tags and legends."""
     statement = (
         select(Category)
         .order_by(Category.position)
-        .options(selectinload(Category.formulas).selectinload(Formula.tags))
+        .options(
+            selectinload(Category.formulas).selectinload(Formula.tags),
+            selectinload(Category.formulas).selectinload(Formula.symbols),
+        )
     )
     categories = list(session.scalars(statement))
     for category in categories:
         category.formulas.sort(key=lambda formula: formula.title_en.casefold())
     return categories
+
+
+class UnknownCategory(ValueError):
+    """A category id that the catalog does not have."""
+
+
+def choose(categories: Sequence[Category], ids: Collection[str]) -> list[Category]:
+    """Those of `categories` with these ids, or all of them when no id is given.
+
+    Raises UnknownCategory naming the first id that is not a category, and the known ones.
+    """
+    known = [category.id for category in categories]
+    unknown = [category_id for category_id in ids if category_id not in known]
+    if unknown:
+        raise UnknownCategory(f"no category has the id '{unknown[0]}' (known: {', '.join(known)})")
+    return [category for category in categories if not ids or category.id in ids]
 
 
 def formulas_by_id(session: Session, ids: Sequence[str]) -> list[Formula]:

@@ -1,4 +1,4 @@
-"""The `koshiki` command: serve the app, load or check the catalog."""
+"""The `koshiki` command: serve the app, load or check the catalog, export it."""
 
 import argparse
 import sys
@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app import catalog
+from app.cards import LANGUAGES
 from app.config import Settings
 from app.db import make_engine, make_session_factory
+from app.web.i18n import DEFAULT_LANGUAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -24,6 +26,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     deck.add_argument(
         "--category", action="append", default=[], help="only this category (repeatable)"
     )
+    sheet = commands.add_parser("sheet", help="print the formula sheet to an A4 PDF")
+    sheet.add_argument("output", type=Path)
+    sheet.add_argument(
+        "--category", action="append", default=[], help="only this category (repeatable)"
+    )
+    sheet.add_argument("--language", choices=LANGUAGES, default=DEFAULT_LANGUAGE)
     arguments = parser.parse_args(argv)
     settings = Settings()
     try:
@@ -84,4 +92,23 @@ def _export_anki(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"serve": _serve, "load": _load, "check": _check, "export-anki": _export_anki}
+def _sheet(settings: Settings, arguments: argparse.Namespace) -> int:
+    from app.sheet import SheetError, write_sheet
+
+    _load(settings, arguments)
+    try:
+        count = write_sheet(settings, arguments.output, arguments.category, arguments.language)
+    except SheetError as error:
+        print(f"koshiki: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote the sheet of {count} cards to {arguments.output}")
+    return 0
+
+
+COMMANDS = {
+    "serve": _serve,
+    "load": _load,
+    "check": _check,
+    "export-anki": _export_anki,
+    "sheet": _sheet,
+}

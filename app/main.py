@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import catalog
 from app.config import Settings
 from app.db import make_engine, make_session_factory, migrate, transaction
-from app.web import api, errors, health, pages, playground, progress_page, quiz
+from app.web import api, errors, health, pages, playground, progress_page, quiz, sheet_page
 from app.web.learners import LearnerCookie
 from app.web.security import DEFAULT_BODY_LIMIT, SecurityHeaders
 from app.web.static import ImmutableStaticFiles
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(quiz.router)
     app.include_router(playground.router)
     app.include_router(progress_page.router)
+    app.include_router(sheet_page.router)
     app.add_middleware(
         LearnerCookie, signing_key=settings.signing_key(), secure=settings.secure_cookies
     )

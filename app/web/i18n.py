@@ -181,6 +181,14 @@ STRINGS: dict[str, dict[Language, str]] = {
     "status": {"ja": "状態", "en": "Status"},
     "completed": {"ja": "完走", "en": "completed"},
     "results_table": {"ja": "各手法の結果（表）", "en": "Each optimizer's result (table)"},
+    "sheet": {"ja": "数式シート", "en": "Formula sheet"},
+    "sheet_help": {
+        "ja": "ブラウザの印刷（Ctrl+P / ⌘P）でA4の数式一覧になります。"
+        "計算機とメニューは印刷されません。",
+        "en": "Print it from your browser (Ctrl+P / ⌘P) for an A4 formula sheet; "
+        "calculators and menus are left out.",
+    },
+    "show": {"ja": "表示", "en": "Show"},
     "area_math": {"ja": "数学的基礎", "en": "Mathematical foundations"},
     "area_machine-learning": {"ja": "機械学習", "en": "Machine learning"},
     "area_deep-learning-basics": {"ja": "深層学習の基礎", "en": "Deep learning basics"},

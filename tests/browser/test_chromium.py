@@ -1,0 +1,30 @@
+"""Headless Chromium over its DevTools pipe: print when the page says so, never hang."""
+
+import time
+
+import pytest
+
+from app.chromium import ChromiumError, ChromiumTimeout, find_chromium, print_pdf
+
+pytestmark = pytest.mark.browser
+
+PAGE = "data:text/html,<p>Koshiki</p>"
+
+
+def test_prints_once_the_page_is_ready() -> None:
+    pdf = print_pdf(find_chromium(), PAGE, cookies={}, ready="Promise.resolve(null)", timeout=60)
+    assert pdf.startswith(b"%PDF-")
+
+
+def test_a_problem_reported_by_the_page_is_raised() -> None:
+    with pytest.raises(ChromiumError, match=r"^2 formula"):
+        print_pdf(
+            find_chromium(), PAGE, cookies={}, ready="Promise.resolve('2 formula')", timeout=60
+        )
+
+
+def test_a_page_that_never_gets_ready_times_out() -> None:
+    started = time.monotonic()
+    with pytest.raises(ChromiumTimeout, match="not ready to print within 8 s"):
+        print_pdf(find_chromium(), PAGE, cookies={}, ready="new Promise(() => {})", timeout=8)
+    assert time.monotonic() - started < 30
