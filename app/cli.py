@@ -52,7 +52,8 @@ def _load(settings: Settings, _arguments: argparse.Namespace) -> int:
     from app.main import prepare
 
     engine = make_engine(settings)
-    report = prepare(settings, engine, make_session_factory(engine, writer=True))
+    report = prepare(settings, engine)
+    engine.dispose()
     print(
         f"catalog loaded: {len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.removed)} removed, {report.unchanged} unchanged"

@@ -1,10 +1,11 @@
-"""Database engine, sessions and migrations."""
+"""Database engine, sessions, locks and migrations: SQLite by default, or PostgreSQL."""
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from alembic import command
@@ -14,15 +15,21 @@ WRITER = {"sqlite_begin": "IMMEDIATE"}
 """Execution options of a session that will write: on SQLite it takes the write lock at
 BEGIN, so concurrent writers queue (busy_timeout) instead of failing when a read
 transaction cannot be upgraded to a write."""
+BUSY_TIMEOUT_MS = 5000
+SCHEMA_LOCK = "koshiki:schema"
+"""Taken by migrations and catalog loads, so that processes starting at once take turns."""
+SCHEMA_WRITER = {**WRITER, "sqlite_busy_timeout": 300_000}
+"""A schema change waits as long as another process's first catalog load may take."""
 
 
 def make_engine(settings: Settings) -> Engine:
-    if settings.is_sqlite:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.is_sqlite:
+        # A server may close idle connections (restart, failover): test them before use.
+        return create_engine(settings.database_url, pool_pre_ping=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.database_url)
-    if settings.is_sqlite:
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -33,14 +40,17 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")  # writers queue instead of failing at once
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable under WAL except on power loss
     cursor.close()
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    options = connection.get_execution_options()
+    # Writers queue instead of failing at once; set per transaction, so that the long wait
+    # of a schema change never outlives it in the connection pool.
+    timeout = options.get("sqlite_busy_timeout", BUSY_TIMEOUT_MS)
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={int(timeout)}")
+    connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")
 
 
 def make_session_factory(engine: Engine, *, writer: bool = False) -> sessionmaker[Session]:
@@ -55,13 +65,39 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-def alembic_config(engine: Engine) -> Config:
+def lock(session: Session, name: str) -> None:
+    """Make the writing transactions that lock `name` run one after the other.
+
+    On PostgreSQL it is an advisory lock held until the transaction ends. SQLite needs
+    none: a writer (`WRITER`) holds the whole database's write lock from BEGIN IMMEDIATE.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+@contextmanager
+def schema_change(engine: Engine) -> Iterator[Session]:
+    """A writing transaction that holds `SCHEMA_LOCK`: for migrating and loading the catalog."""
+    with transaction(sessionmaker(engine.execution_options(**SCHEMA_WRITER))) as session:
+        lock(session, SCHEMA_LOCK)
+        yield session
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration; with a connection, migrations run in its transaction."""
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
-    config.attributes["engine"] = engine
+    config.attributes["connection"] = connection
     return config
 
 
+def upgrade(session: Session) -> None:
+    """Bring the schema to the newest revision, in the session's transaction."""
+    command.upgrade(alembic_config(session.connection()), "head")
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest revision, taking turns with other processes."""
+    with schema_change(engine) as session:
+        upgrade(session)

@@ -5,11 +5,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from app import catalog
 from app.config import Settings
-from app.db import make_engine, make_session_factory, migrate, transaction
+from app.db import make_engine, make_session_factory, schema_change, upgrade
 from app.web import api, errors, health, pages, playground, progress_page, quiz, sheet_page
 from app.web.learners import LearnerCookie
 from app.web.security import DEFAULT_BODY_LIMIT, SecurityHeaders
@@ -17,13 +16,16 @@ from app.web.static import ImmutableStaticFiles
 from app.web.templating import STATIC_DIR, make_templates
 
 
-def prepare(
-    settings: Settings, engine: Engine, sessions: sessionmaker[Session]
-) -> catalog.SyncReport:
-    """Migrate the schema and load the catalog; raises CatalogError naming any bad card."""
-    migrate(engine)
-    with transaction(sessions) as session:
-        return catalog.load(session, settings.formulas_dir)
+def prepare(settings: Settings, engine: Engine) -> catalog.SyncReport:
+    """Migrate the schema and load the catalog; raises CatalogError naming any bad card.
+
+    Safe when several workers or instances start at once: they take turns (`schema_change`),
+    and whoever comes second finds the schema current and every card unchanged.
+    """
+    checked = catalog.read_catalog(settings.formulas_dir)  # the slow part: before the lock
+    with schema_change(engine) as session:
+        upgrade(session)
+        return catalog.sync_catalog(session, checked)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.prepare_on_startup:
-            prepare(settings, engine, writer_sessions)
+            prepare(settings, engine)
         yield
         engine.dispose()
 

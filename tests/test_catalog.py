@@ -11,6 +11,8 @@ from app.config import PROJECT_ROOT, Settings
 from app.db import make_engine, make_session_factory, migrate, transaction
 from app.models import Formula, Symbol
 
+pytestmark = pytest.mark.databases
+
 
 @pytest.fixture
 def sessions(settings: Settings):

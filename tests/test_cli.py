@@ -37,10 +37,17 @@ def test_check_fails_naming_the_file_and_field(
     assert "symbols" in error
 
 
+def use_database(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the command at the test's own database, as its environment would."""
+    monkeypatch.setenv("KOSHIKI_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("KOSHIKI_DATABASE_URL", settings.database_url)
+
+
+@pytest.mark.databases
 def test_load_reports_what_changed(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("KOSHIKI_DATA_DIR", str(settings.data_dir))
+    use_database(settings, monkeypatch)
     assert main(["load"]) == 0
     assert main(["load"]) == 0
     assert "0 added, 0 updated, 0 removed" in capsys.readouterr().out.splitlines()[-1]
@@ -82,10 +89,11 @@ def test_serve_exits_before_listening_when_a_card_is_bad(
     assert "ready" not in finished.stdout
 
 
+@pytest.mark.databases
 def test_export_anki_writes_a_deck_of_the_chosen_category(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("KOSHIKI_DATA_DIR", str(settings.data_dir))
+    use_database(settings, monkeypatch)
     deck = tmp_path / "cnn.apkg"
     assert main(["export-anki", str(deck), "--category", "cnn"]) == 0
     with zipfile.ZipFile(deck) as archive:

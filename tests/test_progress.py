@@ -13,6 +13,7 @@ from app.db import make_engine, make_session_factory, migrate
 from app.models import Answer, Learner, Review
 from app.quizzes import Kind
 
+pytestmark = pytest.mark.databases
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 

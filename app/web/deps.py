@@ -1,7 +1,7 @@
 """Typed dependencies shared by the routers."""
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Cookie, Depends, HTTPException, Request
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app import calculators, catalog
 from app.calculators import Calculator
 from app.cards import LANGUAGES, Language
-from app.db import transaction
+from app.db import lock, transaction
 from app.models import Formula
 from app.web.i18n import DEFAULT_LANGUAGE
 
@@ -23,8 +23,9 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 def get_writer_session(request: Request) -> Iterator[Session]:
-    """A session for a request that writes: it holds the write lock from its start."""
+    """A session for a request that writes: it holds the learner's write lock from its start."""
     with request.app.state.writer_sessions() as session:
+        lock(session, _learner_lock(request))
         yield session
 
 
@@ -32,9 +33,21 @@ def get_language(lang: Annotated[str | None, Cookie()] = None) -> Language:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE  # type: ignore[return-value]
 
 
-def writes(request: Request) -> AbstractContextManager[Session]:
-    """A short transaction that holds the write lock from its start: read before it."""
-    return transaction(request.app.state.writer_sessions)
+@contextmanager
+def writes(request: Request) -> Iterator[Session]:
+    """A short transaction that holds the learner's write lock from its start: read before it.
+
+    What it reads again inside is what no other write of this learner can change until it
+    ends, in any worker or instance (SQLite: the database's write lock; PostgreSQL: an
+    advisory lock on the learner, so other learners never wait).
+    """
+    with transaction(request.app.state.writer_sessions) as session:
+        lock(session, _learner_lock(request))
+        yield session
+
+
+def _learner_lock(request: Request) -> str:
+    return f"koshiki:learner:{request.state.learner_id}"
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -236,12 +236,13 @@ def test_malformed_bodies_are_422_not_500(readonly_client: TestClient, body: str
     assert post_raw(readonly_client, "softmax", body).status_code == 422
 
 
+@pytest.mark.databases
 def test_search_api_finds_japanese_and_english(readonly_client: TestClient) -> None:
     def ids(query: str) -> list[str]:
         return [f["id"] for f in readonly_client.get("/api/formulas", params={"q": query}).json()]
 
-    assert ids("交差エントロピー")[0] == "cross-entropy"  # FTS5 trigram, 3+ characters
-    assert "softmax" in ids("温度")  # two characters: the LIKE fallback
+    assert ids("交差エントロピー")[0] == "cross-entropy"  # SQLite: FTS5 trigram, 3+ characters
+    assert "softmax" in ids("温度")  # two characters: SQLite's LIKE fallback
     assert ids("attention")[0] == "scaled-dot-product-attention"
     assert ids('"quoted" AND OR NEAR(') == []  # user text is never FTS syntax
 

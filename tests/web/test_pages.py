@@ -89,12 +89,14 @@ def test_bad_form_input_shows_a_message_next_to_the_field(
         assert message in error.group(1)
 
 
+@pytest.mark.databases
 def test_search_page_escapes_what_the_user_typed(client: TestClient) -> None:
     page = client.get("/", params={"q": "<script>alert(1)</script>"}).text
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+@pytest.mark.databases
 def test_search_page_finds_cards(client: TestClient) -> None:
     page = client.get("/", params={"q": "交差エントロピー"}).text
     assert 'href="/formulas/cross-entropy"' in page

@@ -17,7 +17,9 @@ from app.config import Settings
 from app.main import create_app
 from app.quizzes import Kind
 from app.web import quiz as quiz_routes
+from tests.conftest import scalar
 
+pytestmark = pytest.mark.databases
 MAIN = re.compile(r'<main id="main">(.*)</main>', re.S)
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -138,8 +140,7 @@ def test_a_mock_exam_ends_when_time_is_up(
     assert response.headers["location"] == f"{url}/results"
     results = learner.get(f"{url}/results").text
     assert "未解答: 3" in results
-    with sqlite3.connect(settings.data_dir / "koshiki.sqlite3") as db:
-        assert db.execute("select count(*) from answers").fetchone() == (0,)
+    assert scalar(settings.database_url, "select count(*) from answers") == 0
 
 
 def test_a_repeated_submission_is_stored_once(learner: TestClient, settings: Settings) -> None:
@@ -147,8 +148,7 @@ def test_a_repeated_submission_is_stored_once(learner: TestClient, settings: Set
     learner.get(url)
     for _ in range(3):
         post_answer(learner, url, "0", "1")
-    with sqlite3.connect(settings.data_dir / "koshiki.sqlite3") as db:
-        assert db.execute("select count(*) from answers").fetchone() == (1,)
+    assert scalar(settings.database_url, "select count(*) from answers") == 1
 
 
 def test_one_learner_cannot_see_or_answer_anothers_quiz(

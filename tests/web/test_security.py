@@ -65,6 +65,7 @@ def test_a_form_post_without_its_token_is_refused(client: TestClient) -> None:
         assert "csrf" in response.text
 
 
+@pytest.mark.databases
 def test_health_reports_the_catalog(readonly_client: TestClient) -> None:
     health = readonly_client.get("/healthz").json()
     assert health["status"] == "ok"

@@ -1,0 +1,64 @@
+"""The schema on every backend: migrations both ways, time zones and JSON kept exactly."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect
+
+from alembic import command
+from app.config import Settings
+from app.db import alembic_config, make_engine, make_session_factory, migrate, schema_change
+from app.models import Base, Learner, QuizAttempt
+
+pytestmark = pytest.mark.databases
+TOKYO = timezone(timedelta(hours=9))
+
+
+@pytest.fixture
+def engine(settings: Settings):
+    engine = make_engine(settings)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_migrations_go_down_to_nothing_and_up_again(engine) -> None:
+    tables = set(Base.metadata.tables) | {"alembic_version", "formula_search"}
+    assert tables <= set(inspect(engine).get_table_names())
+    with schema_change(engine) as session:
+        command.downgrade(alembic_config(session.connection()), "base")
+    assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+    migrate(engine)
+    assert tables <= set(inspect(engine).get_table_names())
+
+
+def test_times_come_back_in_utc_and_json_unchanged(engine) -> None:
+    started = datetime(2026, 11, 1, 18, 30, 15, 123456, tzinfo=TOKYO)
+    settings = {"count": 3, "kinds": ["name", "compute"], "cards": ["交差エントロピー", "iou"]}
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        session.add(Learner(id="a" * 32, created_at=started))
+        session.add(
+            QuizAttempt(
+                id="q" * 32,
+                learner_id="a" * 32,
+                mode="practice",
+                seed=2**53 - 1,
+                settings=settings,
+                started_at=started,
+                served_at=started,
+            )
+        )
+    with sessions() as session:
+        attempt = session.get(QuizAttempt, "q" * 32)
+        assert attempt.started_at == started
+        assert attempt.started_at.utcoffset() == timedelta(0)
+        assert attempt.started_at.hour == 9
+        assert attempt.deadline is None
+        assert attempt.settings == settings
+        assert attempt.seed == 2**53 - 1
+
+
+def test_the_models_match_the_migrations(engine) -> None:
+    with schema_change(engine) as session:
+        command.check(alembic_config(session.connection()))  # raises on any difference
