@@ -55,14 +55,16 @@ def weights_heatmap(weights: np.ndarray, masked: np.ndarray | None = None) -> He
     """Attention weights, one row per query, on a 0–1 scale."""
     shown, note = cropped(np.atleast_2d(weights))
     rows, columns = shown.shape
-    strongest = np.atleast_2d(weights).argmax(axis=1)
+    rows_of_weights = np.atleast_2d(weights)
+    largest = "; ".join(
+        f"q{i} = {short(row.max())} (k{int(row.argmax())})"
+        for i, row in enumerate(rows_of_weights[:8])
+    )
     return Heatmap(
         title=words("Attention weights", "注意の重み"),
-        summary=words(
-            "weights from 0 to 1; each query's largest weight is on key "
-            + ", ".join(f"q{i} → k{j}" for i, j in enumerate(strongest[:8].tolist())),
-            "重み（0〜1）。各クエリの最大の重みのキー："
-            + "、".join(f"q{i} → k{j}" for i, j in enumerate(strongest[:8].tolist())),
+        summary=joined(
+            words("weights from 0 to 1; largest per query: ", "重み（0〜1）。クエリごとの最大："),
+            largest,
         ),
         values=shown,
         row_label=words("query i", "クエリ i"),

@@ -13,7 +13,7 @@ import numpy as np
 from app.plots import BarPlot, BoxesPlot, GridPlot, Heatmap, LinePlot, Plot, Text
 
 WIDTH = 480
-TICKS = 5
+TICKS = 6
 PATTERNS = {
     "overlap": "cross",
     "suppressed": "forward",
@@ -67,7 +67,7 @@ def nice_scale(low: float, high: float, start: float, end: float) -> Scale:
         low, high = low - pad, high + pad
     raw = (high - low) / TICKS
     magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
     return Scale(
         math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step, start, end, step
     )
