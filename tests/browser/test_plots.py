@@ -88,10 +88,12 @@ def test_encoding_heatmap_grows_with_the_positions(
     page: Page, server: LiveServer, test_output: Path
 ) -> None:
     plot = open_card(page, server, "positional-encoding")
-    cells = plot.locator("rect[fill-opacity]:has(title)")
-    expect(cells).to_have_count(3 * 4 + 11)  # the 3×4 encoding and the colour scale
+    values = plot.locator("text.plot-cell-text")  # each cell shows its value
+    expect(values).to_have_count(3 * 4)
+    expect(values.first).to_have_text("0.00")
     page.fill("#input-positions", "6")
-    expect(cells).to_have_count(6 * 4 + 11)
+    expect(values).to_have_count(6 * 4)
+    expect(plot.locator("path.plot-heat-negative").first).to_be_attached()  # cos(2) < 0
     finish(page, test_output, "positional-encoding")
 
 
@@ -99,7 +101,7 @@ def test_attention_heatmap_hatches_masked_cells(
     page: Page, server: LiveServer, test_output: Path
 ) -> None:
     plot = open_card(page, server, "scaled-dot-product-attention")
-    masked = plot.locator("rect.plot-masked")
+    masked = plot.locator(".plot-masked")
     expect(masked).to_have_count(2)  # one masked cell and the legend's swatch
     page.fill("#input-mask", "true, true, true\ntrue, true, true")
     expect(masked).to_have_count(0)
