@@ -1,7 +1,6 @@
 """Plots in a real browser: they redraw with the result as the learner types."""
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from app import calculators
 from tests.browser.test_card_pages import assert_math_rendered_cleanly
 from tests.conftest import LiveServer
+from tests.web.test_plots import exported_history
 
 pytestmark = pytest.mark.browser
 PLOTTED = [c.id for c in calculators.all_calculators() if c.plot is not None]
@@ -143,22 +143,7 @@ def test_plots_are_drawn_in_dark_mode(browser: Browser, server: LiveServer, test
 def test_progress_page_draws_answers_per_day_and_week(
     page: Page, server: LiveServer, test_output: Path
 ) -> None:
-    now = datetime.now(UTC)
-    answers = [
-        {
-            "id": f"{index:032x}",
-            "formula_id": "softmax",
-            "category_id": "activations",
-            "kind": "symbol",
-            "seed": index,
-            "given": "1",
-            "correct": index % 3 != 0,
-            "time_taken_ms": 4000,
-            "answered_at": (now - timedelta(days=index % 20)).isoformat(),
-        }
-        for index in range(40)
-    ]
-    export = {"learner_id": "x", "answers": answers, "reviews": []}
+    export = exported_history([(index % 20, index % 3 != 0) for index in range(40)])
     page.goto(f"{server.url}/progress")
     page.set_input_files(
         "#import-file",

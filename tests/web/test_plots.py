@@ -149,27 +149,35 @@ def test_boxes_are_drawn_to_scale() -> None:
     assert wide.width == pytest.approx(4 * small.width)
 
 
+def exported_history(answers: list[tuple[int, bool]]) -> dict:
+    """A progress export of symbol-question answers: (days ago, right or not) each."""
+    now = datetime.now(UTC)
+    return {
+        "learner_id": "x",
+        "reviews": [],
+        "answers": [
+            {
+                "id": f"{index:032x}",
+                "formula_id": "softmax",
+                "category_id": "activations",
+                "kind": "symbol",
+                "seed": index,
+                "given": "1",
+                "correct": correct,
+                "time_taken_ms": 5000,
+                "answered_at": (now - timedelta(days=days)).isoformat(),
+            }
+            for index, (days, correct) in enumerate(answers)
+        ],
+    }
+
+
 def test_progress_page_draws_right_and_wrong_per_day_and_accuracy_per_week(
     client: TestClient,
 ) -> None:
-    now = datetime.now(UTC)
-    answers = [
-        {
-            "id": f"{index:032x}",
-            "formula_id": "softmax",
-            "category_id": "activations",
-            "kind": "symbol",
-            "seed": index,
-            "given": "1",
-            "correct": correct,
-            "time_taken_ms": 5000,
-            "answered_at": (now - timedelta(days=days)).isoformat(),
-        }
-        for index, (days, correct) in enumerate(
-            [(0, True), (0, False), (0, False), (3, True), (10, True), (10, False)]
-        )
-    ]
-    export = {"learner_id": "x", "answers": answers, "reviews": []}
+    export = exported_history(
+        [(0, True), (0, False), (0, False), (3, True), (10, True), (10, False)]
+    )
     client.post(
         "/progress/import",
         files={"file": ("p.json", json.dumps(export), "application/json")},
