@@ -63,7 +63,7 @@ def _conv_plot(inputs: ConvOutputSizeInputs, result: Result) -> GridPlot:
     marks = [[""] * len(position)]
     for i in range(min(output_size, SHOWN_OUTPUTS)):
         row = np.where((position >= i * stride) & (position < i * stride + span), "skip", "empty")
-        taps = i * stride + dilation * np.arange(inputs.kernel_size)
+        taps = i * stride + dilation * np.arange(min(inputs.kernel_size, len(position)))
         taps = taps[taps < len(position)]
         row[taps] = "tap"
         cells.append(row)
@@ -72,7 +72,7 @@ def _conv_plot(inputs: ConvOutputSizeInputs, result: Result) -> GridPlot:
     marks.append([""] * len(position))
     shown = len(cells) - 2
     first_taps = ", ".join(
-        str(tap - padding) for tap in dilation * np.arange(inputs.kernel_size)[:8]
+        str(tap - padding) for tap in dilation * np.arange(min(inputs.kernel_size, 8))
     )
     return GridPlot(
         title=words(

@@ -57,7 +57,9 @@ class Scale:
 
 def tick_label(value: float, decimals: int) -> str:
     value = round(float(value), decimals) + 0.0  # + 0.0 turns −0 into 0
-    return f"{value:.{decimals}f}" if abs(value) < 1e5 else f"{value:.3g}"
+    if abs(value) >= 1e5 or decimals > 4:
+        return f"{value:.3g}"  # 2e+12, 1e-07: fixed notation would be unreadably long
+    return f"{value:.{decimals}f}"
 
 
 def nice_scale(low: float, high: float, start: float, end: float) -> Scale:
@@ -66,7 +68,7 @@ def nice_scale(low: float, high: float, start: float, end: float) -> Scale:
         pad = max(abs(low) * 0.1, 1.0)
         low, high = low - pad, high + pad
     raw = (high - low) / TICKS
-    magnitude = 10 ** math.floor(math.log10(raw))
+    magnitude = 10.0 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
     return Scale(
         math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step, start, end, step

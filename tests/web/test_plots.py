@@ -10,12 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import calculators
-from app.plots import BarPlot, BarSeries, Box, BoxesPlot, words
+from app.plots import BarPlot, BarSeries, Box, BoxesPlot, Plot, words
 from app.web.charts import layout, nice_scale
 from app.web.templating import make_templates
 from tests.web.test_quiz import token
 
 SVG = "{http://www.w3.org/2000/svg}"
+TEMPLATES = make_templates().env
 PLOTTED = [c.id for c in calculators.all_calculators() if c.plot is not None]
 
 
@@ -61,6 +62,56 @@ def test_each_card_page_draws_its_plot_with_a_text_alternative(
     assert re.search(r"\d", summary)
 
 
+def draw(plot: Plot, lang: str = "en") -> ET.Element:
+    html = TEMPLATES.from_string(
+        '{% from "_plot.html" import plot with context %}{{ plot(p) }}'
+    ).render(p=plot, lang=lang)
+    (svg,) = svgs(html)
+    return svg
+
+
+SAMPLED = [c for c in calculators.all_calculators() if c.plot and c.sample]
+
+
+@pytest.mark.parametrize("calculator", SAMPLED, ids=lambda c: c.id)
+def test_plots_of_sampled_inputs_draw_as_well_formed_svg(
+    calculator: calculators.Calculator,
+) -> None:
+    rng = np.random.default_rng(6)
+    for _ in range(20):
+        inputs = calculator.parse(calculator.sample(rng))
+        plot = calculator.plot(inputs, calculator.run(inputs))
+        if plot is not None:
+            svg = draw(plot, str(rng.choice(["en", "ja"])))
+            assert all(
+                np.isfinite(float(v))
+                for v in re.findall(r'="(-?[\d.]+)"', ET.tostring(svg, "unicode"))
+            )
+
+
+@pytest.mark.parametrize(
+    ("calculator_id", "raw"),
+    [
+        ("relu", {"x": [-1e12, 1e12]}),
+        ("gelu", {"x": [1e6], "approximate": "tanh"}),
+        ("normal-pdf", {"x": 1.0, "mean": 1.0, "std": 1e-150}),
+        ("normal-pdf", {"x": 1e12, "mean": 0.0, "std": 1.0}),
+        ("iou", {"box_a": [0, 0, 0, 5], "box_b": [0, 0, 1e12, 1e12]}),
+        ("conv-output-size", {"input_size": 10**6, "kernel_size": 10**6, "stride": 1}),
+        ("softmax", {"logits": [1e12, -1e12], "temperature": 1e12}),
+        ("dice", {"mask_a": [[0, 0], [0, 0]], "mask_b": [[0, 0], [0, 0]]}),
+    ],
+)
+def test_plots_of_extreme_inputs_still_draw(calculator_id: str, raw: dict) -> None:
+    calculator = calculators.get(calculator_id)
+    inputs = calculator.parse(raw)
+    svg = draw(calculator.plot(inputs, calculator.run(inputs)))
+    ticks = [
+        element.text for element in svg.iter(f"{SVG}text") if element.get("class") == "plot-tick"
+    ]
+    assert all(len(tick) <= 12 for tick in ticks)
+
+
 def test_the_live_result_carries_the_plot_in_the_same_response(
     readonly_client: TestClient,
 ) -> None:
@@ -84,7 +135,6 @@ def test_the_api_response_has_no_plot(readonly_client: TestClient) -> None:
 
 
 def test_labels_are_escaped() -> None:
-    environment = make_templates().env
     hostile = BarPlot(
         title='<script>alert("t")</script>',
         summary="a & b < c",
@@ -93,10 +143,7 @@ def test_labels_are_escaped() -> None:
         x_label="</svg>",
         y_label="y",
     )
-    html = environment.from_string(
-        '{% from "_plot.html" import plot with context %}{{ plot(p) }}'
-    ).render(p=hostile, lang="en")
-    (svg,) = svgs(html)
+    svg = draw(hostile)
     assert svg.find(f"{SVG}title").text == '<script>alert("t")</script>'
     assert svg.find(f"{SVG}desc").text == "a & b < c"
     assert svg.find(f".//{SVG}script") is None
