@@ -13,6 +13,16 @@ from tests.web.test_plots import exported_history
 
 pytestmark = pytest.mark.browser
 PLOTTED = [c.id for c in calculators.all_calculators() if c.plot is not None]
+SHOWN_CHANGING = {
+    "sigmoid",
+    "softmax",
+    "iou",
+    "nms",
+    "positional-encoding",
+    "scaled-dot-product-attention",
+    "conv-output-size",
+}
+"""Cards whose test below changes an input; the others are pictured as they open."""
 
 
 def open_card(page: Page, server: LiveServer, card: str) -> Locator:
@@ -121,10 +131,10 @@ def test_conv_grid_shows_the_kernel_sliding_with_the_stride(
     finish(page, test_output, "conv-output-size")
 
 
-def test_every_plotted_card_draws_its_plot(
+def test_every_other_plotted_card_draws_its_plot(
     page: Page, server: LiveServer, test_output: Path
 ) -> None:
-    for card in PLOTTED:
+    for card in sorted(set(PLOTTED) - SHOWN_CHANGING):
         plot = open_card(page, server, card)
         expect(plot.locator("desc")).not_to_be_empty()
         page.locator("section.calculator").screenshot(path=test_output / f"plot-{card}.png")
