@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from app import calculators
 from app.plots import BarPlot, BarSeries, Box, BoxesPlot, Plot, words
-from app.web.charts import layout, nice_scale
+from app.web.charts import PATTERNS, layout, nice_scale
 from app.web.templating import make_templates
 from tests.web.test_quiz import token
 
@@ -185,7 +185,7 @@ def test_bars_are_as_tall_as_their_values() -> None:
     assert heights == [1, 3, 2, 0]
     right_a, _, wrong_a, _ = frame.shapes
     assert wrong_a.y + wrong_a.height == pytest.approx(right_a.y)  # stacked on top
-    assert wrong_a.pattern == "forward"  # wrong answers are hatched, not only red
+    assert PATTERNS[wrong_a.style] == "forward"  # wrong answers are hatched, not only red
 
 
 def test_boxes_are_drawn_to_scale() -> None:

@@ -82,10 +82,6 @@ class Rect:
     title: Text = ""
     mark: str = ""
 
-    @property
-    def pattern(self) -> str | None:
-        return PATTERNS.get(self.style)
-
 
 def rect(x: float, y: float, width: float, height: float, style: str, **extra: Any) -> Rect:
     return Rect(round(x, 1), round(y, 1), round(width, 1), round(height, 1), style, **extra)
