@@ -10,7 +10,7 @@ import secrets
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fsrs import Card as MemoryCard
@@ -130,12 +130,27 @@ class CategoryScore:
         return self.correct / self.answered if self.answered else 0.0
 
 
+@dataclass(frozen=True)
+class Tally:
+    """Answers in one period (a day, a week), right and wrong."""
+
+    start: str
+    """The period's first day, ISO format."""
+    right: int
+    wrong: int
+
+    @property
+    def answered(self) -> int:
+        return self.right + self.wrong
+
+
 @dataclass
 class Progress:
     answered: int
     correct: int
     categories: list[CategoryScore]
-    per_day: list[tuple[str, int]]
+    per_day: list[Tally]
+    per_week: list[Tally]
     due_per_day: list[tuple[str, int]]
     weakest: list[tuple[str, float, float]]
     """(formula id, accuracy, retrievability now): lowest accuracy first, then the card
@@ -143,7 +158,9 @@ class Progress:
     due_now: int
 
 
-def progress(session: Session, learner_id: str, when: datetime, days: int = 28) -> Progress:
+def progress(
+    session: Session, learner_id: str, when: datetime, days: int = 28, weeks: int = 12
+) -> Progress:
     answers = list(session.scalars(select(Answer).where(Answer.learner_id == learner_id)))
     reviews = list(session.scalars(select(Review).where(Review.learner_id == learner_id)))
     scores: dict[str, CategoryScore] = {}
@@ -154,10 +171,15 @@ def progress(session: Session, learner_id: str, when: datetime, days: int = 28) 
         score.correct += answer.correct
         per_card[answer.formula_id].append(answer.correct)
     today = when.date()
-    answered_on = Counter(answer.answered_at.date() for answer in answers)
+    right_on = Counter(answer.answered_at.date() for answer in answers if answer.correct)
+    wrong_on = Counter(answer.answered_at.date() for answer in answers if not answer.correct)
     per_day = [
-        (str(today - timedelta(days=k)), answered_on[today - timedelta(days=k)])
-        for k in reversed(range(days))
+        _tally(today - timedelta(days=k), 1, right_on, wrong_on) for k in reversed(range(days))
+    ]
+    # Weeks end today, so the latest week is always a whole seven days.
+    per_week = [
+        _tally(today - timedelta(days=7 * k + 6), 7, right_on, wrong_on)
+        for k in reversed(range(weeks))
     ]
     due_on = Counter(max(review.due.date(), today) for review in reviews)
     due_per_day = [
@@ -179,9 +201,17 @@ def progress(session: Session, learner_id: str, when: datetime, days: int = 28) 
         correct=sum(answer.correct for answer in answers),
         categories=sorted(scores.values(), key=lambda score: score.category_id),
         per_day=per_day,
+        per_week=per_week,
         due_per_day=due_per_day,
         weakest=weakest,
         due_now=sum(review.due <= when for review in reviews),
+    )
+
+
+def _tally(start: date, days: int, right_on: Counter[date], wrong_on: Counter[date]) -> Tally:
+    period = [start + timedelta(days=k) for k in range(days)]
+    return Tally(
+        str(start), sum(right_on[day] for day in period), sum(wrong_on[day] for day in period)
     )
 
 

@@ -111,8 +111,10 @@ def test_progress_counts_per_category_day_and_due(session) -> None:
     stats = progress.progress(session, "a" * 32, T0 + timedelta(days=1, hours=1))
     assert (stats.answered, stats.correct) == (2, 1)
     assert stats.categories[0].accuracy == 0.5
-    assert stats.per_day[-1] == ("2026-11-02", 1)
-    assert stats.per_day[-2] == ("2026-11-01", 1)
+    assert stats.per_day[-1] == progress.Tally("2026-11-02", right=0, wrong=1)
+    assert stats.per_day[-2] == progress.Tally("2026-11-01", right=1, wrong=0)
+    assert stats.per_week[-1] == progress.Tally("2026-10-27", right=1, wrong=1)
+    assert sum(week.answered for week in stats.per_week[:-1]) == 0
     assert stats.due_now == 1  # dice, answered wrong an hour ago
     assert stats.weakest[0][0] == "dice"
     assert 0 < stats.weakest[0][2] <= 1

@@ -6,8 +6,22 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field
 
-from app.calculators.registry import calculator
+from app.calculators.registry import PlotHook, calculator, get
 from app.calculators.types import Inputs, InvalidInput, Real, Result, Step, Vector, described
+from app.plots import (
+    MAX_BARS,
+    MAX_MARKERS,
+    BarPlot,
+    BarSeries,
+    LinePlot,
+    Marker,
+    Series,
+    joined,
+    listed,
+    sampled_range,
+    short,
+    words,
+)
 
 
 def stable_softmax(scores: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -29,8 +43,33 @@ def _sample_softmax(rng: np.random.Generator) -> dict[str, Any]:
     return {"logits": rng.integers(-2, 4, size=3).astype(float).tolist(), "temperature": 1.0}
 
 
+def _softmax_plot(inputs: SoftmaxInputs, result: Result) -> BarPlot:
+    """Probabilities at the learner's T beside those at T = 1: how T flattens or sharpens them."""
+    temperature = inputs.temperature
+    probabilities = result.outputs["probabilities"][:MAX_BARS]
+    series = [BarSeries(f"T = {short(temperature)}", probabilities)]
+    summary = [f"T = {short(temperature)}: p = {listed(probabilities)}"]
+    if temperature != 1:
+        at_one = softmax(inputs.model_copy(update={"temperature": 1.0})).outputs["probabilities"]
+        series.insert(0, BarSeries("T = 1", at_one[:MAX_BARS].tolist(), "ghost"))
+        summary.append(f"T = 1: p = {listed(at_one)}")
+    return BarPlot(
+        title=words("Softmax probabilities", "ソフトマックスの確率"),
+        summary="; ".join(summary),
+        categories=[short(z) for z in inputs.logits[:MAX_BARS]],
+        series=series,
+        x_label=words("logit z_i", "ロジット z_i"),
+        y_label=words("probability", "確率"),
+        top=1.0,
+    )
+
+
 @calculator(
-    "softmax", outputs=("probabilities",), sample=_sample_softmax, answer="probabilities[0]"
+    "softmax",
+    outputs=("probabilities",),
+    sample=_sample_softmax,
+    answer="probabilities[0]",
+    plot=_softmax_plot,
 )
 def softmax(inputs: SoftmaxInputs) -> Result:
     with np.errstate(over="ignore"):  # an overflow is reported below, by field
@@ -61,7 +100,44 @@ def _sample_sigmoid(rng: np.random.Generator) -> dict[str, Any]:
     return {"x": [float(rng.integers(-3, 4))]}
 
 
-@calculator("sigmoid", outputs=("y", "dy_dx"), sample=_sample_sigmoid, answer="y[0]")
+def curve_plot(calculator_id: str) -> PlotHook:
+    """The activation and its derivative over a range holding every x, with the x marked.
+
+    The curve is the calculator itself run on a grid, so plot and result cannot disagree.
+    """
+
+    def plot(inputs: SigmoidInputs, result: Result) -> LinePlot:
+        grid = sampled_range(inputs.x)
+        curve = get(calculator_id).function(inputs.model_copy(update={"x": grid.tolist()}))
+        x = inputs.x[:MAX_MARKERS]
+        y, slope = result.outputs["y"][:MAX_MARKERS], result.outputs["dy_dx"][:MAX_MARKERS]
+        points = "; ".join(
+            f"x = {short(a)}: y = {short(b)}, dy/dx = {short(c)}"
+            for a, b, c in zip(x[:3], y, slope, strict=False)
+        )
+        return LinePlot(
+            title=joined(calculator_id, words(" and its derivative", " とその導関数")),
+            summary=joined(f"{calculator_id} ", words("at ", ""), points),
+            series=[
+                Series("y", grid, np.asarray(curve.outputs["y"])),
+                Series("dy/dx", grid, np.asarray(curve.outputs["dy_dx"]), "second"),
+            ],
+            markers=[Marker(a, b, f"({short(a)}, {short(b)})") for a, b in zip(x, y, strict=True)]
+            + [Marker(a, c, short(c), "second") for a, c in zip(x, slope, strict=True)],
+            x_label="x",
+            y_label="y, dy/dx",
+        )
+
+    return plot
+
+
+@calculator(
+    "sigmoid",
+    outputs=("y", "dy_dx"),
+    sample=_sample_sigmoid,
+    answer="y[0]",
+    plot=curve_plot("sigmoid"),
+)
 def sigmoid(inputs: SigmoidInputs) -> Result:
     x = np.asarray(inputs.x)
     # e^{-|x|} lies in (0, 1], so neither branch can overflow, and the derivative
@@ -101,7 +177,13 @@ def _sech_squared(z: np.ndarray) -> np.ndarray:
     return 4 * decay / (1 + decay) ** 2
 
 
-@calculator("tanh", outputs=("y", "dy_dx"), sample=_sample_one_input, answer="y[0]")
+@calculator(
+    "tanh",
+    outputs=("y", "dy_dx"),
+    sample=_sample_one_input,
+    answer="y[0]",
+    plot=curve_plot("tanh"),
+)
 def tanh(inputs: ActivationInputs) -> Result:
     x = np.asarray(inputs.x)
     y = np.tanh(x)
@@ -119,7 +201,13 @@ def _sample_relu(rng: np.random.Generator) -> dict[str, Any]:
     return {"x": [float(rng.integers(-2, 3))]}
 
 
-@calculator("relu", outputs=("y", "dy_dx"), sample=_sample_relu, answer="dy_dx[0]")
+@calculator(
+    "relu",
+    outputs=("y", "dy_dx"),
+    sample=_sample_relu,
+    answer="dy_dx[0]",
+    plot=curve_plot("relu"),
+)
 def relu(inputs: ActivationInputs) -> Result:
     x = np.asarray(inputs.x)
     y = np.where(x > 0, x, 0.0)
@@ -151,7 +239,13 @@ def _sample_leaky_relu(rng: np.random.Generator) -> dict[str, Any]:
     return {"x": [float(rng.integers(-5, 4))], "negative_slope": float(rng.choice([0.01, 0.1]))}
 
 
-@calculator("leaky-relu", outputs=("y", "dy_dx"), sample=_sample_leaky_relu, answer="y[0]")
+@calculator(
+    "leaky-relu",
+    outputs=("y", "dy_dx"),
+    sample=_sample_leaky_relu,
+    answer="y[0]",
+    plot=curve_plot("leaky-relu"),
+)
 def leaky_relu(inputs: LeakyReluInputs) -> Result:
     x, slope = np.asarray(inputs.x), inputs.negative_slope
     y = np.where(x > 0, x, slope * x)
@@ -177,7 +271,13 @@ def _sample_elu(rng: np.random.Generator) -> dict[str, Any]:
     return {"x": [float(rng.integers(-2, 3))], "alpha": float(rng.choice([0.5, 1.0, 2.0]))}
 
 
-@calculator("elu", outputs=("y", "dy_dx"), sample=_sample_elu, answer="y[0]")
+@calculator(
+    "elu",
+    outputs=("y", "dy_dx"),
+    sample=_sample_elu,
+    answer="y[0]",
+    plot=curve_plot("elu"),
+)
 def elu(inputs: EluInputs) -> Result:
     x, alpha = np.asarray(inputs.x), inputs.alpha
     negative = np.minimum(x, 0)  # the exponential only ever sees x ≤ 0, so it cannot overflow
@@ -210,7 +310,13 @@ def _sample_gelu(rng: np.random.Generator) -> dict[str, Any]:
     return {"x": [float(rng.integers(-2, 3))], "approximate": "none"}
 
 
-@calculator("gelu", outputs=("y", "dy_dx"), sample=_sample_gelu, answer="y[0]")
+@calculator(
+    "gelu",
+    outputs=("y", "dy_dx"),
+    sample=_sample_gelu,
+    answer="y[0]",
+    plot=curve_plot("gelu"),
+)
 def gelu(inputs: GeluInputs) -> Result:
     x = np.asarray(inputs.x)
     if inputs.approximate == "tanh":

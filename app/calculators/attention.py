@@ -19,6 +19,7 @@ from app.calculators.types import (
     Vector,
     described,
 )
+from app.plots import Heatmap, Text, cropped, joined, short, words
 
 
 class AttentionInputs(Inputs):
@@ -50,7 +51,41 @@ class AttentionInputs(Inputs):
         return self
 
 
-@calculator("scaled-dot-product-attention", outputs=("output", "weights"))
+def weights_heatmap(weights: np.ndarray, masked: np.ndarray | None = None) -> Heatmap:
+    """Attention weights, one row per query, on a 0–1 scale."""
+    shown, note = cropped(np.atleast_2d(weights))
+    rows, columns = shown.shape
+    rows_of_weights = np.atleast_2d(weights)
+    largest = "; ".join(
+        f"q{i} = {short(row.max())} (k{int(row.argmax())})"
+        for i, row in enumerate(rows_of_weights[:8])
+    )
+    return Heatmap(
+        title=words("Attention weights", "注意の重み"),
+        summary=joined(
+            words("weights from 0 to 1; largest per query: ", "重み（0〜1）。クエリごとの最大："),
+            largest,
+        ),
+        values=shown,
+        row_label=words("query i", "クエリ i"),
+        column_label=words("key j", "キー j"),
+        low=0.0,
+        high=1.0,
+        masked=None if masked is None else masked[:rows, :columns],
+        note=note,
+    )
+
+
+def _attention_plot(inputs: "AttentionInputs", result: Result) -> Heatmap:
+    masked = None if inputs.mask is None else ~np.asarray(inputs.mask)
+    return weights_heatmap(np.asarray(result.outputs["weights"]), masked)
+
+
+def _weights_plot(_inputs: Inputs, result: Result) -> Heatmap:
+    return weights_heatmap(np.asarray(result.outputs["weights"]))
+
+
+@calculator("scaled-dot-product-attention", outputs=("output", "weights"), plot=_attention_plot)
 def scaled_dot_product_attention(inputs: AttentionInputs) -> Result:
     q, k, v = (np.asarray(matrix) for matrix in (inputs.q, inputs.k, inputs.v))
     scores = q @ k.T
@@ -105,6 +140,7 @@ def _sample_additive_attention(rng: np.random.Generator) -> dict[str, Any]:
     outputs=("context", "weights", "scores"),
     sample=_sample_additive_attention,
     answer="weights[0]",
+    plot=_weights_plot,
 )
 def additive_attention(inputs: AdditiveAttentionInputs) -> Result:
     keys = np.asarray(inputs.keys)
@@ -171,7 +207,7 @@ class MultiHeadAttentionInputs(Inputs):
         return self
 
 
-@calculator("multi-head-attention", outputs=("output", "weights", "concat"))
+@calculator("multi-head-attention", outputs=("output", "weights", "concat"), plot=_weights_plot)
 def multi_head_attention(inputs: MultiHeadAttentionInputs) -> Result:
     h = inputs.num_heads
     d_k = len(inputs.q[0]) // h
@@ -224,7 +260,31 @@ class PositionalEncodingInputs(Inputs):
         return self
 
 
-@calculator("positional-encoding", outputs=("encoding",))
+def _encoding_plot(inputs: PositionalEncodingInputs, result: Result) -> Heatmap:
+    encoding = np.asarray(result.outputs["encoding"])
+    shown, note = cropped(encoding)
+    last: Text = f"PE({inputs.positions - 1}, ·) = " + ", ".join(
+        short(value) for value in encoding[-1, :4]
+    )
+    return Heatmap(
+        title=words("Positional encoding", "位置エンコーディング"),
+        summary=joined(
+            words(
+                "sine (even dimensions) and cosine (odd) from −1 to 1; ",
+                "偶数次元は sin、奇数次元は cos（−1〜1）。",
+            ),
+            last,
+        ),
+        values=shown,
+        row_label=words("position pos", "位置 pos"),
+        column_label=words("dimension", "次元"),
+        low=-1.0,
+        high=1.0,
+        note=note,
+    )
+
+
+@calculator("positional-encoding", outputs=("encoding",), plot=_encoding_plot)
 def positional_encoding(inputs: PositionalEncodingInputs) -> Result:
     pos = np.arange(inputs.positions)[:, None]
     two_i = np.arange(0, inputs.d_model, 2)

@@ -19,6 +19,7 @@ from app.calculators.types import (
     described,
     shape_text,
 )
+from app.plots import MAX_COLUMNS, MAX_ROWS, GridPlot, words
 
 MAX_SIZE = 1_000_000
 
@@ -45,11 +46,79 @@ def _sample_conv_output_size(rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
+SHOWN_OUTPUTS = 8
+
+
+def _conv_plot(inputs: ConvOutputSizeInputs, result: Result) -> GridPlot:
+    """The padded input as a row of cells, then where each output's dilated taps land."""
+    size, padding, stride, dilation = (
+        inputs.input_size,
+        inputs.padding,
+        inputs.stride,
+        inputs.dilation,
+    )
+    output_size, span = result.outputs["output_size"], dilation * (inputs.kernel_size - 1) + 1
+    position = np.arange(min(size + 2 * padding, MAX_COLUMNS))
+    cells = [np.where((position < padding) | (position >= padding + size), "pad", "input")]
+    marks = [[""] * len(position)]
+    for i in range(min(output_size, SHOWN_OUTPUTS)):
+        row = np.where((position >= i * stride) & (position < i * stride + span), "skip", "empty")
+        taps = i * stride + dilation * np.arange(min(inputs.kernel_size, len(position)))
+        taps = taps[taps < len(position)]
+        row[taps] = "tap"
+        cells.append(row)
+        marks.append(["" if kind != "tap" else "●" for kind in row])
+    cells.append(np.where(position < output_size, "output", "empty"))
+    marks.append([""] * len(position))
+    shown = len(cells) - 2
+    first_taps = ", ".join(
+        str(tap - padding) for tap in dilation * np.arange(min(inputs.kernel_size, 8))
+    )
+    return GridPlot(
+        title=words(
+            "The kernel sliding over the padded input", "パディングした入力の上を動くカーネル"
+        ),
+        summary=words(
+            f"{padding} padding cell(s) each side of {size} inputs; the kernel's "
+            f"{inputs.kernel_size} taps span {span} cells and move {stride} at a time; "
+            f"output 0 reads inputs {first_taps}; O = {output_size}",
+            f"{size} 個の入力の両側に {padding} 個のパディング。{inputs.kernel_size} 個のタップが "
+            f"{span} マスにわたり、{stride} マスずつ動く。"
+            f"出力 0 は入力 {first_taps} を読む。O = {output_size}",
+        ),
+        cells=[row.tolist() for row in cells],
+        marks=marks,
+        row_labels=[words("input", "入力")]
+        + [f"y{i}" for i in range(shown)]
+        + [f"O = {output_size}"],
+        legend=[
+            ("pad", words("padding", "パディング")),
+            ("tap", words("tap ●", "タップ ●")),
+            ("skip", words("skipped (dilation)", "飛ばす（D）")),
+            ("output", words("output", "出力")),
+        ],
+        column_label=words("input position", "入力の位置"),
+        first_column=-padding,
+        note=_conv_note(output_size, shown, size + 2 * padding, len(position)),
+    )
+
+
+def _conv_note(outputs: int, shown: int, cells: int, shown_cells: int) -> dict[str, str] | str:
+    if outputs == shown and cells == shown_cells:
+        return ""
+    return words(
+        f"showing {shown} of {outputs} outputs and {shown_cells} of {cells} padded cells",
+        f"出力 {outputs} 個のうち {shown} 個、"
+        f"パディング込みの {cells} マスのうち {shown_cells} マスを表示",
+    )
+
+
 @calculator(
     "conv-output-size",
     outputs=("output_size",),
     sample=_sample_conv_output_size,
     answer="output_size",
+    plot=_conv_plot,
 )
 def conv_output_size(inputs: ConvOutputSizeInputs) -> Result:
     span = inputs.dilation * (inputs.kernel_size - 1) + 1
@@ -415,11 +484,53 @@ def _sample_receptive_field(rng: np.random.Generator) -> dict[str, Any]:
     return inputs
 
 
+SHOWN_FIELD = 64
+
+
+def reached_positions(inputs: ReceptiveFieldInputs) -> list[np.ndarray]:
+    """Units that feed output 0 of the last layer, per layer from the last down to the input."""
+    dilations = inputs.dilations or [1] * len(inputs.kernel_sizes)
+    reached = [np.array([0])]
+    for k, s, d in reversed(list(zip(inputs.kernel_sizes, inputs.strides, dilations, strict=True))):
+        reached.append(np.unique(reached[-1][:, None] * s + d * np.arange(k)))
+    return reached
+
+
+def _receptive_field_plot(inputs: ReceptiveFieldInputs, result: Result) -> GridPlot | None:
+    """Which units of each layer feed one output, placed at the input position they start at."""
+    size, layers = result.outputs["receptive_field"], len(inputs.kernel_sizes)
+    if size > SHOWN_FIELD or layers >= MAX_ROWS:
+        return None
+    reached = reached_positions(inputs)
+    jumps = [math.prod(inputs.strides[:layer]) for layer in range(layers + 1)]
+    cells = []
+    for layer, units in zip(range(layers, -1, -1), reached, strict=True):
+        row = np.full(size, "empty", dtype=object)
+        row[units * jumps[layer]] = "tap"
+        cells.append(row.tolist())
+    holes = size - len(reached[-1])
+    return GridPlot(
+        title=words("Receptive field of one output", "1つの出力の受容野"),
+        summary=words(
+            f"one output of layer {layers} sees {size} input positions"
+            + (f", {holes} of them skipped by dilation" if holes else ""),
+            f"第 {layers} 層の1つの出力は入力 {size} 個分を見る"
+            + (f"（うち {holes} 個はダイレーションで飛ばされる）" if holes else ""),
+        ),
+        cells=cells,
+        row_labels=[words(f"layer {layer}", f"第 {layer} 層") for layer in range(layers, 0, -1)]
+        + [words("input", "入力")],
+        legend=[("tap", words("feeds the output", "出力に届く"))],
+        column_label=words("input position", "入力の位置"),
+    )
+
+
 @calculator(
     "receptive-field",
     outputs=("receptive_field",),
     sample=_sample_receptive_field,
     answer="receptive_field",
+    plot=_receptive_field_plot,
 )
 def receptive_field(inputs: ReceptiveFieldInputs) -> Result:
     dilations = inputs.dilations or [1] * len(inputs.kernel_sizes)

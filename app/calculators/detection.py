@@ -22,6 +22,16 @@ from app.calculators.types import (
     require_same_shape,
 )
 from app.calculators.types import _within_element_cap as within_element_cap
+from app.plots import (
+    MAX_BOXES,
+    BoxesPlot,
+    GridPlot,
+    cropped,
+    listed,
+    short,
+    words,
+)
+from app.plots import Box as DrawnBox
 
 Box = Annotated[list[Real], Field(min_length=4, max_length=4)]
 
@@ -79,7 +89,47 @@ def box_overlap(a: np.ndarray, b: np.ndarray) -> Overlap:
     return Overlap(area_a, area_b, overlap, intersection, area_a + area_b - intersection)
 
 
-@calculator("iou", outputs=("iou", "intersection", "union"), sample=_sample_iou, answer="iou")
+def intersection_box(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+    """[x1, y1, x2, y2] of A ∩ B, or None when the boxes do not overlap."""
+    corners = np.concatenate([np.maximum(a[:2], b[:2]), np.minimum(a[2:], b[2:])])
+    return corners if (corners[2:] > corners[:2]).all() else None
+
+
+def _boxes_text(box: np.ndarray | list[float]) -> str:
+    return "[" + ", ".join(short(value) for value in box) + "]"
+
+
+def _iou_plot(inputs: IouInputs, result: Result) -> BoxesPlot:
+    a, b = np.asarray(inputs.box_a), np.asarray(inputs.box_b)
+    boxes = [DrawnBox(*a, "A", "first"), DrawnBox(*b, "B", "second")]
+    overlap = intersection_box(a, b)
+    if overlap is not None:
+        boxes.append(DrawnBox(*overlap, "A ∩ B", "overlap"))
+    outputs = result.outputs
+    return BoxesPlot(
+        title=words("Boxes A and B and their intersection", "ボックス A・B とその共通部分"),
+        summary=(
+            f"A = {_boxes_text(a)}, B = {_boxes_text(b)}, A ∩ B = "
+            f"{_boxes_text(overlap) if overlap is not None else '∅'}: "
+            f"|A ∩ B| = {short(outputs['intersection'])}, |A ∪ B| = {short(outputs['union'])}, "
+            f"IoU = {short(outputs['iou'])}"
+        ),
+        boxes=boxes,
+        legend=[
+            ("first", "A"),
+            ("second", "B"),
+            ("overlap", words("A ∩ B (shaded)", "A ∩ B（網掛け）")),
+        ],
+    )
+
+
+@calculator(
+    "iou",
+    outputs=("iou", "intersection", "union"),
+    sample=_sample_iou,
+    answer="iou",
+    plot=_iou_plot,
+)
 def iou(inputs: IouInputs) -> Result:
     boxes = box_overlap(np.asarray(inputs.box_a), np.asarray(inputs.box_b))
     area_a, area_b, overlap = boxes.area_a, boxes.area_b, boxes.overlap
@@ -115,7 +165,38 @@ def _sample_dice(rng: np.random.Generator) -> dict[str, Any]:
     return {"mask_a": mask_a.tolist(), "mask_b": rng.integers(0, 2, size=(3, 3)).tolist()}
 
 
-@calculator("dice", outputs=("dice", "iou"), sample=_sample_dice, answer="dice")
+MASK_KINDS = {(True, False): "a", (False, True): "b", (True, True): "both", (False, False): "empty"}
+
+
+def _dice_plot(inputs: DiceInputs, result: Result) -> GridPlot:
+    whole_a = np.asarray(inputs.mask_a, dtype=bool)
+    whole_b = np.asarray(inputs.mask_b, dtype=bool)
+    (a, note), (b, _) = cropped(whole_a), cropped(whole_b)
+    cells = [
+        [MASK_KINDS[pair] for pair in zip(row_a, row_b, strict=True)]
+        for row_a, row_b in zip(a.tolist(), b.tolist(), strict=True)
+    ]
+    dice_value = result.outputs["dice"]
+    return GridPlot(
+        title=words("Masks A and B, pixel by pixel", "マスク A・B（画素ごと）"),
+        summary=(
+            f"|A| = {int(whole_a.sum())}, |B| = {int(whole_b.sum())}, "
+            f"|A ∩ B| = {int((whole_a & whole_b).sum())}, "
+            f"Dice = {short(dice_value) if dice_value is not None else '0/0'}"
+        ),
+        cells=cells,
+        row_labels=[str(i) for i in range(len(cells))],
+        legend=[
+            ("a", words("A only", "A のみ")),
+            ("b", words("B only", "B のみ")),
+            ("both", "A ∩ B"),
+        ],
+        column_label=words("column", "列"),
+        note=note,
+    )
+
+
+@calculator("dice", outputs=("dice", "iou"), sample=_sample_dice, answer="dice", plot=_dice_plot)
 def dice(inputs: DiceInputs) -> Result:
     a = np.asarray(inputs.mask_a, dtype=bool)
     b = np.asarray(inputs.mask_b, dtype=bool)
@@ -209,7 +290,37 @@ def _sample_nms(rng: np.random.Generator) -> dict[str, Any]:
             return {"boxes": boxes.tolist(), "scores": scores.tolist(), "iou_threshold": 0.5}
 
 
-@calculator("nms", outputs=("keep",), sample=_sample_nms, answer="keep[1]")
+def _nms_plot(inputs: NmsInputs, result: Result) -> BoxesPlot:
+    """Every box (the highest-scoring ones if there are many), kept ones told from suppressed."""
+    scores = np.asarray(inputs.scores)
+    kept = set(result.outputs["keep"])
+    shown = np.argsort(-scores, kind="stable")[:MAX_BOXES]
+    boxes = [
+        DrawnBox(
+            *inputs.boxes[i],
+            f"{i}: {short(scores[i])}{'' if i in kept else ' ✗'}",
+            "kept" if i in kept else "suppressed",
+        )
+        for i in sorted(shown.tolist(), key=lambda i: i in kept)  # kept boxes drawn on top
+    ]
+    suppressed = [i for i in range(len(scores)) if i not in kept]
+    return BoxesPlot(
+        title=words("Kept and suppressed boxes", "残ったボックスと抑制されたボックス"),
+        summary=words(
+            f"kept {listed(result.outputs['keep'], 12)}, suppressed {listed(suppressed, 12)} "
+            f"at IoU threshold {short(inputs.iou_threshold)}",
+            f"残す {listed(result.outputs['keep'], 12)}、抑制 {listed(suppressed, 12)}"
+            f"（IoU しきい値 {short(inputs.iou_threshold)}）",
+        ),
+        boxes=boxes,
+        legend=[
+            ("kept", words("kept (solid)", "残す（実線）")),
+            ("suppressed", words("suppressed (✗, dashed, hatched)", "抑制（✗・破線・斜線）")),
+        ],
+    )
+
+
+@calculator("nms", outputs=("keep",), sample=_sample_nms, answer="keep[1]", plot=_nms_plot)
 def nms(inputs: NmsInputs) -> Result:
     keep, steps = suppress(
         np.asarray(inputs.boxes), np.asarray(inputs.scores), inputs.iou_threshold

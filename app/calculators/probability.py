@@ -23,6 +23,18 @@ from app.calculators.types import (
     described,
     require_same_shape,
 )
+from app.plots import (
+    MAX_BARS,
+    BarPlot,
+    BarSeries,
+    LinePlot,
+    Marker,
+    Series,
+    listed,
+    sampled_range,
+    short,
+    words,
+)
 
 SUM_TOLERANCE = 1e-3
 """Probabilities typed by hand are rounded, so a distribution may miss 1 by this much.
@@ -293,8 +305,32 @@ def _sample_normal_pdf(rng: np.random.Generator) -> dict[str, Any]:
     return {"x": float(rng.integers(-2, 3)), "mean": 0.0, "std": float(rng.choice([1, 2]))}
 
 
+def _normal_plot(inputs: NormalPdfInputs, result: Result) -> LinePlot:
+    """The bell curve over μ ± 4σ (wider if x lies further out), with x marked on it."""
+    mean, std = inputs.mean, inputs.std
+    x = mean + std * sampled_range([(inputs.x - mean) / std])
+    density = np.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
+    at_x = result.outputs["density"]
+    return LinePlot(
+        title=words("Normal density", "正規分布の確率密度"),
+        summary=words(
+            f"N(x; μ = {short(mean)}, σ = {short(std)}) at x = {short(inputs.x)} is {short(at_x)}",
+            f"x = {short(inputs.x)} での N(x; μ = {short(mean)}, σ = {short(std)}) "
+            f"は {short(at_x)}",
+        ),
+        series=[Series(f"N(x; {short(mean)}, {short(std)}²)", x, density)],
+        markers=[Marker(inputs.x, at_x, f"({short(inputs.x)}, {short(at_x)})")],
+        x_label="x",
+        y_label=words("density", "確率密度"),
+    )
+
+
 @calculator(
-    "normal-pdf", outputs=("density", "log_density"), sample=_sample_normal_pdf, answer="density"
+    "normal-pdf",
+    outputs=("density", "log_density"),
+    sample=_sample_normal_pdf,
+    answer="density",
+    plot=_normal_plot,
 )
 def normal_pdf(inputs: NormalPdfInputs) -> Result:
     z = float(_standardised(np.asarray(inputs.x), inputs.mean, inputs.std))
@@ -572,7 +608,37 @@ def _sample_entropy(rng: np.random.Generator) -> dict[str, Any]:
     return {"p": list(NICE_DISTRIBUTIONS[rng.integers(len(NICE_DISTRIBUTIONS))])}
 
 
-@calculator("entropy", outputs=("entropy",), sample=_sample_entropy, answer="entropy")
+def distribution_bars(named: dict[str, np.ndarray], summary: str) -> BarPlot:
+    """Bars of one or more distributions over the same outcomes, side by side."""
+    length = len(next(iter(named.values())))
+    return BarPlot(
+        title=words("The distributions, outcome by outcome", "分布（結果ごと）"),
+        summary=summary,
+        categories=[str(i) for i in range(min(length, MAX_BARS))],
+        series=[
+            BarSeries(name, values[:MAX_BARS].tolist(), style)
+            for (name, values), style in zip(named.items(), ("first", "second"), strict=False)
+        ],
+        x_label=words("outcome i", "結果 i"),
+        y_label=words("probability", "確率"),
+        top=1.0,
+    )
+
+
+def _entropy_plot(inputs: EntropyInputs, result: Result) -> BarPlot:
+    p = _normalised(inputs.p)
+    return distribution_bars(
+        {"p": p}, f"p = {listed(p)}; H(p) = {short(result.outputs['entropy'])} nats"
+    )
+
+
+@calculator(
+    "entropy",
+    outputs=("entropy",),
+    sample=_sample_entropy,
+    answer="entropy",
+    plot=_entropy_plot,
+)
 def entropy(inputs: EntropyInputs) -> Result:
     p = _normalised(inputs.p)
     terms = -_p_log_q(p, p)
@@ -619,11 +685,18 @@ def _sample_pair(rng: np.random.Generator) -> dict[str, Any]:
     return {"p": list(p), "q": list(q)}
 
 
+def _pair_plot(inputs: DistributionPairInputs, result: Result) -> BarPlot:
+    p, q = _normalised(inputs.p), _normalised(inputs.q)
+    outcome = "; ".join(f"{name} = {short(value)}" for name, value in result.outputs.items())
+    return distribution_bars({"p": p, "q": q}, f"p = {listed(p)}, q = {listed(q)}; {outcome}")
+
+
 @calculator(
     "cross-entropy-distributions",
     outputs=("cross_entropy", "entropy", "kl"),
     sample=_sample_pair,
     answer="cross_entropy",
+    plot=_pair_plot,
 )
 def cross_entropy_distributions(inputs: CoveredPairInputs) -> Result:
     p, q = _normalised(inputs.p), _normalised(inputs.q)
@@ -642,7 +715,7 @@ def cross_entropy_distributions(inputs: CoveredPairInputs) -> Result:
     )
 
 
-@calculator("kl-divergence", outputs=("kl",), sample=_sample_pair, answer="kl")
+@calculator("kl-divergence", outputs=("kl",), sample=_sample_pair, answer="kl", plot=_pair_plot)
 def kl_divergence(inputs: CoveredPairInputs) -> Result:
     p, q = _normalised(inputs.p), _normalised(inputs.q)
     terms = _kl_terms(p, _log(q))
@@ -656,7 +729,7 @@ def kl_divergence(inputs: CoveredPairInputs) -> Result:
     )
 
 
-@calculator("js-divergence", outputs=("js",), sample=_sample_pair, answer="js")
+@calculator("js-divergence", outputs=("js",), sample=_sample_pair, answer="js", plot=_pair_plot)
 def js_divergence(inputs: DistributionPairInputs) -> Result:
     p, q = _normalised(inputs.p), _normalised(inputs.q)
     m = (p + q) / 2

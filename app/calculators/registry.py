@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from app.calculators.types import Inputs, InvalidInput, Result, Step, jsonable
+from app.plots import Plot
 
 _INFRASTRUCTURE = {"registry", "types"}
 _registry: dict[str, "Calculator"] = {}
@@ -26,6 +27,9 @@ _registry: dict[str, "Calculator"] = {}
 
 Sampler = Callable[[np.random.Generator], dict[str, Any]]
 """Draws inputs with "nice" numbers a person can work by hand, for compute questions."""
+
+PlotHook = Callable[[Any, Result], Plot | None]
+"""`plot(inputs, result)`: what to draw for one computed result (None: nothing to draw)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Calculator:
     answer: str | None = None
     """The scalar a compute question asks for: an output name, optionally indexed
     (`y[0]`, `grad[1][0]`)."""
+    plot: PlotHook | None = None
 
     def answer_value(self, outputs: dict[str, Any]) -> Any:
         name, indexes = _answer_parts(self.answer or "")
@@ -79,11 +84,13 @@ def calculator(
     outputs: tuple[str, ...],
     sample: Sampler | None = None,
     answer: str | None = None,
+    plot: PlotHook | None = None,
 ) -> Callable:
     """Register a function `f(inputs: SomeInputs) -> Result` under `calculator_id`.
 
     `sample` and `answer` make it usable in compute questions: `sample(rng)` draws
     hand-workable inputs and `answer` names the scalar output the learner computes.
+    `plot(inputs, result)` gives the plot the card page draws beside the result.
     """
     if (sample is None) != (answer is None) or (answer and _answer_parts(answer)[0] not in outputs):
         raise RuntimeError(f"{calculator_id}: `sample` needs an `answer` among the outputs")
@@ -94,7 +101,7 @@ def calculator(
         if calculator_id in _registry:
             raise RuntimeError(f"calculator id {calculator_id!r} registered twice")
         _registry[calculator_id] = Calculator(
-            calculator_id, function, input_model, outputs, sample, answer
+            calculator_id, function, input_model, outputs, sample, answer, plot
         )
         return function
 

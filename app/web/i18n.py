@@ -103,6 +103,10 @@ STRINGS: dict[str, dict[Language, str]] = {
     "no_mistakes": {"ja": "全問正解です。", "en": "No mistakes."},
     "accuracy": {"ja": "正答率", "en": "Accuracy"},
     "answers_per_day": {"ja": "日別の解答数（直近4週間）", "en": "Answers per day (last 4 weeks)"},
+    "accuracy_per_week": {
+        "ja": "週ごとの正答率（直近12週間）",
+        "en": "Accuracy per week (last 12 weeks)",
+    },
     "due_next_week": {"ja": "今後7日間に期限を迎えるカード", "en": "Cards due in the next 7 days"},
     "weakest": {"ja": "苦手なカード", "en": "Weakest cards"},
     "retrievability": {"ja": "想起確率（推定）", "en": "Estimated retrievability"},

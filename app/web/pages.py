@@ -58,12 +58,14 @@ def calculator_state(formula: Formula, texts: dict[str, str] | None = None) -> d
     example = (formula.example or {}).get("inputs")
     texts = texts if texts is not None else initial_texts(calculator, example)
     inputs, errors = parse_form(calculator, texts)
-    result = None
+    result = plot = None
     if inputs is not None:
         try:
             result = calculator.run(inputs)
         except calculators.InvalidInput as error:
             errors = {field_of(error): error.reason}
+    if result is not None and calculator.plot is not None:
+        plot = calculator.plot(inputs, result)
     known = {field.name for field in form_fields(calculator)}
     return {
         "calculator": calculator,
@@ -72,6 +74,7 @@ def calculator_state(formula: Formula, texts: dict[str, str] | None = None) -> d
         "errors": {name: message for name, message in errors.items() if name in known},
         "general_error": next((m for n, m in errors.items() if n not in known), None),
         "result": result,
+        "plot": plot,
     }
 
 

@@ -24,6 +24,7 @@ from app.web.learners import (
     serializer,
 )
 from app.web.pages import render
+from app.web.progress_charts import category_plot, daily_plot, due_plot, weekly_plot
 from app.web.quiz import category_bars, ensure_learner
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +39,7 @@ def progress_page(
     learner_id: LearnerDep,
     message: str = "",
 ) -> Response:
-    """Accuracy by category, answers per day, what is due, weakest cards, recovery key."""
+    """Accuracy by category and week, answers per day, what is due, weakest cards, recovery key."""
     stats = progress.progress(session, learner_id, progress.now())
     titles = progress.card_titles(session, [row[0] for row in stats.weakest])
     asked = Counter({score.category_id: score.answered for score in stats.categories})
@@ -51,7 +52,12 @@ def progress_page(
         titles=titles,
         recovery_key=recovery_key(learner_id),
         message=message[:200],
-        category_bars=category_bars(session, asked, right, lang),
+        plots=[
+            category_plot(category_bars(session, asked, right, lang)),
+            daily_plot(stats),
+            weekly_plot(stats),
+            due_plot(stats),
+        ],
         categories=catalog.categories_with_formulas(session),
     )
 

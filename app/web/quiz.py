@@ -23,6 +23,7 @@ from app.quizzes import CardFacts, Kind
 from app.web.deps import LanguageDep, SessionDep, writes
 from app.web.learners import CsrfProtected, LearnerDep
 from app.web.pages import render
+from app.web.progress_charts import category_plot
 
 router = APIRouter(include_in_schema=False)
 SECONDS_PER_EXAM_QUESTION = 72
@@ -342,11 +343,13 @@ def summary(
         right[answer.category_id] += answer.correct
     wrong = list(dict.fromkeys(a.formula_id for a in answers if not a.correct))
     end = attempt.finished_at or progress.now()
+    rows = category_bars(session, asked, right, lang)
     return {
         "total": attempt.settings["count"],
         "correct": sum(a.correct for a in answers),
         "unanswered": attempt.settings["count"] - len(answers),
         "seconds": int((end - attempt.started_at).total_seconds()),
-        "category_bars": category_bars(session, asked, right, lang),
+        "category_rows": rows,
+        "category_plot": category_plot(rows),
         "retry": catalog.formulas_by_id(session, wrong),
     }

@@ -12,6 +12,8 @@ from markupsafe import Markup, escape
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from app.config import PROJECT_ROOT
+from app.plots import Text
+from app.web.charts import PATTERNS, layout
 from app.web.i18n import translate
 from app.web.learners import csrf_token
 
@@ -82,6 +84,12 @@ def localized(context: Context, obj: Any, field: str) -> str:
     return getattr(obj, f"{field}_{context['lang']}")
 
 
+@pass_context
+def text(context: Context, value: Text) -> str:
+    """A plot's text: notation as it is, words in the page's language."""
+    return value if isinstance(value, str) else value[context["lang"]]
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=PROJECT_ROOT / "templates")
     environment = templates.env
@@ -95,6 +103,9 @@ def make_templates() -> Jinja2Templates:
         MATHJAX=MATHJAX,
         HTMX=HTMX,
         csrf_token=csrf_token,
+        text=text,
+        layout=layout,
+        PATTERNS=PATTERNS,
     )
     environment.trim_blocks = environment.lstrip_blocks = True
     return templates
