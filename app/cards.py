@@ -99,6 +99,16 @@ class CardError(Exception):
         self.path, self.field, self.reason = path, field, reason
 
 
+# libyaml's loader parses the whole catalog about ten times faster than the pure-Python one;
+# fall back to the latter where PyYAML was built without it.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse YAML with the safe loader (plain data only: no Python objects)."""
+    return yaml.load(text, Loader=_YAML_LOADER)
+
+
 FRONT_MATTER = re.compile(r"\A---\n(?P<yaml>.*?)\n---\n(?P<body>.*)\Z", re.DOTALL)
 LANGUAGE_HEADING = re.compile(r"^## (\S.*?)[ \t]*$", re.MULTILINE)
 PART_HEADING = re.compile(r"^### (\S.*?)[ \t]*$", re.MULTILINE)
@@ -120,7 +130,7 @@ def read_card(path: Path) -> tuple[Card, str]:
     if not match:
         raise CardError(path, "(file)", "must start with YAML front matter between '---' lines")
     try:
-        front = yaml.safe_load(match["yaml"])
+        front = load_yaml(match["yaml"])
     except yaml.YAMLError as error:
         raise CardError(path, "(front matter)", f"invalid YAML: {error}") from None
     if not isinstance(front, dict):

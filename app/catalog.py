@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app import calculators, search
-from app.cards import Card, CardError, KebabId, Localized, Strict, read_card
+from app.cards import Card, CardError, KebabId, Localized, Strict, load_yaml, read_card
 from app.models import Category, Formula, Symbol, Tag, formula_tags
 
 
@@ -76,7 +76,7 @@ def read_catalog(formulas_dir: Path) -> Catalog:
 
 def _read_categories(path: Path) -> list[CategoryEntry]:
     try:
-        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
+        entries = load_yaml(path.read_text(encoding="utf-8"))
         return TypeAdapter(list[CategoryEntry]).validate_python(entries)
     except (OSError, yaml.YAMLError, ValidationError) as error:
         raise CatalogError([CardError(path, "(file)", str(error))]) from None
