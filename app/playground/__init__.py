@@ -1,1 +1,1 @@
-"""The optimizer playground: optimizers racing on 2-D loss surfaces, and the plot of it."""
+"""The optimizer playground's core: 2-D loss surfaces, the optimizers racing on them, contours."""

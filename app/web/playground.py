@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from app.playground.plot import plot
 from app.playground.race import PlaygroundInputs, race
 from app.playground.surfaces import SurfaceId
+from app.web.charts.playground import race_plot
 from app.web.deps import LanguageDep
 from app.web.pages import render
 from app.web.playground_form import default_surface, field_groups, parse, texts_of
@@ -34,7 +34,7 @@ def playground_state(texts: dict[str, str]) -> dict[str, Any]:
         "errors": {name: message for name, message in errors.items() if name in known},
         "general_error": next((m for n, m in errors.items() if n not in known), None),
         "race": result,
-        "plot": plot(result) if result else None,
+        "plot": race_plot(result) if result else None,
     }
 
 

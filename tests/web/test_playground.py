@@ -89,6 +89,16 @@ def test_page_draws_every_path_over_the_contours_with_a_legend(readonly_client: 
     assert 'id="input-adam-lr" name="adam.lr" value="0.1"' in page  # Rosenbrock's default
 
 
+def test_loss_axis_is_ticked_in_the_decades_the_losses_span(readonly_client: TestClient) -> None:
+    page = readonly_client.get("/playground", params={"steps": "60"}).text
+    (loss_plot,) = re.findall(r'<svg class="plot-svg loss-plot".*?</svg>', page, re.S)
+    ticks = re.findall(r'class="plot-tick">([^<]*)<', loss_plot)
+    losses = [loss for path in race(PlaygroundInputs(steps=60)).paths for loss in path.losses]
+    assert 0.1 < min(losses) < 1
+    assert 100 < max(losses) < 1000
+    assert ticks == ["1e-1", "1e0", "1e1", "1e2", "1e3", "0", "10", "20", "30", "40", "50", "60"]
+
+
 def test_plain_get_recomputes_without_javascript(readonly_client: TestClient) -> None:
     response = readonly_client.get(
         "/playground", params={"surface": "quadratic", "kappa": "4", "steps": "7"}

@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from app import calculators
 from app.plots import BarPlot, BarSeries, Box, BoxesPlot, Plot, words
 from app.web.charts import PATTERNS, layout, nice_scale
+from app.web.charts.frame import Scale, exact_scale
+from app.web.charts.playground import power_of_ten
 from app.web.templating import make_templates
 from tests.web.test_quiz import token
 
@@ -166,6 +168,17 @@ def test_nice_scale_ends_on_round_ticks_covering_the_data() -> None:
     assert scale.at(1.0) == 100
     flat = nice_scale(3.0, 3.0, 0, 100)  # a constant still gets a scale around it
     assert flat.low < 3.0 < flat.high
+
+
+def test_exact_scale_keeps_its_ends_and_ticks_the_round_values_inside() -> None:
+    scale = exact_scale(-4.5, 4.5, 0, 90)
+    assert scale.ticks() == [(5.0, "-4"), (25.0, "-2"), (45.0, "0"), (65.0, "2"), (85.0, "4")]
+    assert (scale.at(-4.5), scale.at(4.5)) == (0, 90)
+
+
+def test_a_scale_writes_its_ticks_with_its_own_label() -> None:
+    decades = Scale(-5, 2, 70, 0, 2, power_of_ten)
+    assert decades.ticks() == [(60.0, "1e-4"), (40.0, "1e-2"), (20.0, "1e0"), (0.0, "1e2")]
 
 
 def test_bars_are_as_tall_as_their_values() -> None:

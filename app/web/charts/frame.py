@@ -1,6 +1,7 @@
 """What every plot layout shares: scales with round ticks, rectangles, the frame, dispatch."""
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import singledispatch
 from typing import Any
@@ -24,15 +25,27 @@ PATTERNS = {
 """Kinds that are hatched as well as coloured, so that colour is never the only cue."""
 
 
+def tick_label(value: float, decimals: int) -> str:
+    value = round(float(value), decimals) + 0.0  # + 0.0 turns −0 into 0
+    if abs(value) >= 1e5 or decimals > 4:
+        return f"{value:.3g}"  # 2e+12, 1e-07: fixed notation would be unreadably long
+    return f"{value:.{decimals}f}"
+
+
 @dataclass(frozen=True)
 class Scale:
-    """Data values [low, high] onto pixels [start, end] (end < start flips the axis)."""
+    """Data values [low, high] onto pixels [start, end] (end < start flips the axis).
+
+    Ticks stand at the multiples of `step` within [low, high], written by `label`.
+    """
 
     low: float
     high: float
     start: float
     end: float
     step: float
+    label: Callable[[float, int], str] = tick_label
+    """Writes a tick's value, given how many decimals the step needs."""
 
     def __call__(self, value: Any) -> Any:
         return self.start + (np.asarray(value) - self.low) * (self.end - self.start) / (
@@ -43,20 +56,21 @@ class Scale:
         return round(float(self(value)), 1)
 
     def ticks(self) -> list[tuple[float, str]]:
-        count = round((self.high - self.low) / self.step)
+        first = math.ceil(self.low / self.step - 1e-9)
+        last = math.floor(self.high / self.step + 1e-9)
         decimals = max(0, -math.floor(math.log10(self.step)))
-        values = self.low + self.step * np.arange(count + 1)
-        return [(self.at(value), tick_label(value, decimals)) for value in values]
+        values = self.step * np.arange(first, last + 1)
+        return [(self.at(value), self.label(value, decimals)) for value in values]
 
     def contains(self, value: float) -> bool:
         return self.low <= value <= self.high
 
 
-def tick_label(value: float, decimals: int) -> str:
-    value = round(float(value), decimals) + 0.0  # + 0.0 turns −0 into 0
-    if abs(value) >= 1e5 or decimals > 4:
-        return f"{value:.3g}"  # 2e+12, 1e-07: fixed notation would be unreadably long
-    return f"{value:.{decimals}f}"
+def round_step(span: float) -> float:
+    """The 1, 2 or 5 × 10ᵏ that cuts `span` into about TICKS parts."""
+    raw = span / TICKS
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
 
 
 def nice_scale(low: float, high: float, start: float, end: float) -> Scale:
@@ -64,12 +78,15 @@ def nice_scale(low: float, high: float, start: float, end: float) -> Scale:
     if not high > low:
         pad = max(abs(low) * 0.1, 1.0)
         low, high = low - pad, high + pad
-    raw = (high - low) / TICKS
-    magnitude = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
+    step = round_step(high - low)
     return Scale(
         math.floor(low / step + 1e-9) * step, math.ceil(high / step - 1e-9) * step, start, end, step
     )
+
+
+def exact_scale(low: float, high: float, start: float, end: float) -> Scale:
+    """A scale over exactly [low, high], ticked at the round values inside it."""
+    return Scale(low, high, start, end, round_step(high - low))
 
 
 @dataclass(frozen=True)
