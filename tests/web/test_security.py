@@ -2,6 +2,9 @@
 
 import json
 import re
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -87,6 +90,27 @@ def test_health_reports_the_catalog(readonly_client: TestClient) -> None:
     health = readonly_client.get("/healthz").json()
     assert health["status"] == "ok"
     assert health["formulas"] == len(readonly_client.get("/api/formulas").json())
+
+
+def test_workers_starting_together_share_one_signing_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_token = secrets.token_urlsafe
+
+    def slow_token(size: int) -> str:  # widens the window in which the key is being written
+        time.sleep(0.2)
+        return make_token(size)
+
+    def start_worker(index: int) -> str:
+        time.sleep(0.05 * index)
+        return Settings(data_dir=tmp_path).signing_key()
+
+    monkeypatch.setattr(secrets, "token_urlsafe", slow_token)
+    with ThreadPoolExecutor(4) as workers:
+        keys = set(workers.map(start_worker, range(4)))
+    assert len(keys) == 1
+    assert len(keys.pop()) >= 32
+    assert [path.name for path in tmp_path.iterdir()] == ["secret_key"]
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
