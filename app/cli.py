@@ -1,6 +1,7 @@
 """The `koshiki` command: serve the app, load or check the catalog."""
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -8,6 +9,10 @@ from pathlib import Path
 from app import catalog
 from app.config import Settings
 from app.db import make_engine, make_session_factory
+
+WORKER_STARTUP_SECONDS = 30
+"""How long uvicorn waits for a worker to answer its health ping. Its default, 5 s, is less
+than a worker needs to import the app on a busy machine: it was killed and restarted forever."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,6 +61,8 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
     import uvicorn
 
     _load(settings, arguments)  # fail here, with the card named, before listening
+    # Done once here: the workers (and any replacement of a crashed one) need not repeat it.
+    os.environ["KOSHIKI_PREPARE_ON_STARTUP"] = "false"
     print(f"Koshiki is ready at http://{arguments.host}:{arguments.port}", flush=True)
     uvicorn.run(
         "app.main:create_app",
@@ -63,6 +70,7 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
         host=arguments.host,
         port=arguments.port,
         workers=arguments.workers,
+        timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
     )
     return 0
 
@@ -85,3 +93,7 @@ def _export_anki(settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 COMMANDS = {"serve": _serve, "load": _load, "check": _check, "export-anki": _export_anki}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
