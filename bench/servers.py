@@ -1,7 +1,6 @@
 """Real uvicorn servers on 127.0.0.1 for the benchmarks, each on its own temporary data."""
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -11,15 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from app.config import PROJECT_ROOT
+from tests.conftest import free_port
+from tests.processes import stop
 
 KOSHIKI = ["app.main:create_app", "--factory"]
 BARE = ["bench.bare:app"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
@@ -41,11 +36,7 @@ def uvicorn(app: list[str], workers: int = 1, ready_path: str = "/healthz") -> I
             _wait_until_ready(process, url + ready_path)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
 
 
 def _wait_until_ready(process: subprocess.Popen, url: str) -> None:

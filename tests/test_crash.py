@@ -22,6 +22,7 @@ import pytest
 
 from app.config import PROJECT_ROOT
 from tests.conftest import TEST_OUTPUT, free_port
+from tests.processes import stop
 
 WORKERS = 3
 LEARNERS = 6
@@ -95,11 +96,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         wait_for(lambda: len(worker_pids(master.pid)) == WORKERS, 30, "every worker")
         yield running
     finally:
-        master.terminate()
-        try:
-            master.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            master.kill()
+        stop(master)
         log.close()
 
 
