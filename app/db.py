@@ -16,10 +16,17 @@ BEGIN, so concurrent writers queue (busy_timeout) instead of failing when a read
 transaction cannot be upgraded to a write."""
 
 
+SQLITE_POOL = {"pool_size": 20, "max_overflow": -1}
+"""A request that writes holds two connections, its reader and its writer: with a capped
+pool, concurrent requests each holding the one and waiting for the other deadlocked until
+the pool timed out (500s under load). SQLite connections are cheap: extra ones are opened
+when needed and closed when returned."""
+
+
 def make_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, **(SQLITE_POOL if settings.is_sqlite else {}))
     if settings.is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -33,7 +40,7 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")  # writers queue instead of failing at once
+    cursor.execute("PRAGMA busy_timeout=30000")  # writers queue instead of failing at once
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable under WAL except on power loss
     cursor.close()
 
