@@ -42,7 +42,6 @@ class Tally:
     """Answers the server acknowledged with a 2xx, as (attempt id, question index)."""
 
     acknowledged: set[tuple[str, int]] = field(default_factory=set)
-    failed_requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -100,10 +99,10 @@ def server(tmp_path: Path) -> Iterator[Server]:
         log.close()
 
 
-def answer_quizzes(server: Server, seed: int, stop: threading.Event, tally: Tally) -> None:
+def answer_quizzes(server: Server, seed: int, finished: threading.Event, tally: Tally) -> None:
     """Start quizzes and answer them until told to stop; transport errors are retried."""
     with httpx.Client(base_url=server.url, timeout=TIMEOUT, follow_redirects=True) as client:
-        while not stop.is_set():
+        while not finished.is_set():
             try:
                 quiz = client.get(
                     "/quiz/start", params={"seed": seed, "count": QUESTIONS, "kind": "name"}
@@ -118,21 +117,21 @@ def answer_quizzes(server: Server, seed: int, stop: threading.Event, tally: Tall
                     if response.is_success:
                         with tally.lock:
                             tally.acknowledged.add((attempt, index))
-            except httpx.TransportError:  # the killed worker's connections drop
-                with tally.lock:
-                    tally.failed_requests += 1
+            except httpx.TransportError:
+                pass  # the killed worker's connections drop: start another quiz
             seed += 1000
 
 
 def test_a_killed_worker_loses_no_acknowledged_answer(server: Server) -> None:
-    stop, tally = threading.Event(), Tally()
+    finished, tally = threading.Event(), Tally()
 
     def answered_more(than: int) -> bool:
         return len(tally.acknowledged) >= than + LEARNERS
 
     with ThreadPoolExecutor(LEARNERS) as learners:
         running = [
-            learners.submit(answer_quizzes, server, seed, stop, tally) for seed in range(LEARNERS)
+            learners.submit(answer_quizzes, server, seed, finished, tally)
+            for seed in range(LEARNERS)
         ]
         try:
             wait_for(lambda: answered_more(0), 30, "answers before the kill")
@@ -146,7 +145,7 @@ def test_a_killed_worker_loses_no_acknowledged_answer(server: Server) -> None:
             )
             wait_for(lambda: answered_more(at_kill), 30, "answers after the kill")
         finally:
-            stop.set()
+            finished.set()
         for learner in running:
             learner.result()  # re-raises anything but a dropped connection
 
