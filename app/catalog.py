@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from app import calculators, search
 from app.cards import Card, CardError, KebabId, Localized, Strict, load_yaml, read_card
@@ -185,15 +185,27 @@ def load(session: Session, formulas_dir: Path) -> SyncReport:
     return sync_catalog(session, read_catalog(formulas_dir))
 
 
-def categories_with_formulas(session: Session) -> list[Category]:
-    """Every category in display order, each with its formulas, their tags and legends."""
+def categories_with_formulas(session: Session, *, legends: bool = False) -> list[Category]:
+    """Every category in display order, each with its formulas and their tags, and the
+    symbols' legends when asked for.
+
+    Only what lists show is loaded: the rest of a card (notes, sources, example) is read
+    when first touched, and the catalog page is then twice as quick to load."""
+    listed = load_only(
+        Formula.id,
+        Formula.category_id,
+        Formula.title_ja,
+        Formula.title_en,
+        Formula.latex,
+        Formula.calculator,
+    )
+    related = [selectinload(Formula.tags)]
+    if legends:
+        related.append(selectinload(Formula.symbols))
     statement = (
         select(Category)
         .order_by(Category.position)
-        .options(
-            selectinload(Category.formulas).selectinload(Formula.tags),
-            selectinload(Category.formulas).selectinload(Formula.symbols),
-        )
+        .options(selectinload(Category.formulas).options(listed, *related))
     )
     categories = list(session.scalars(statement))
     for category in categories:
@@ -215,6 +227,18 @@ def choose(categories: Sequence[Category], ids: Collection[str]) -> list[Categor
     if unknown:
         raise UnknownCategory(f"no category has the id '{unknown[0]}' (known: {', '.join(known)})")
     return [category for category in categories if not ids or category.id in ids]
+
+
+def formula_ids(session: Session, categories: Sequence[str] = ()) -> list[str]:
+    """Ids in the order of categories_with_formulas, of these categories or all, without
+    loading whole cards."""
+    rows = session.execute(
+        select(Formula.id, Formula.category_id, Formula.title_en, Category.position).join(
+            Formula.category
+        )
+    )
+    ordered = sorted(rows, key=lambda row: (row.position, row.title_en.casefold()))
+    return [row.id for row in ordered if not categories or row.category_id in categories]
 
 
 def formulas_by_id(session: Session, ids: Sequence[str]) -> list[Formula]:

@@ -1,6 +1,7 @@
 """The `koshiki` command: serve the app, load or check the catalog, export it."""
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,10 @@ from app.cards import LANGUAGES
 from app.config import Settings
 from app.db import make_engine, make_session_factory
 from app.web.i18n import DEFAULT_LANGUAGE
+
+WORKER_STARTUP_SECONDS = 30
+"""How long uvicorn waits for a worker to answer its health ping. Its default, 5 s, is less
+than a worker needs to import the app on a busy machine: it was killed and restarted forever."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,6 +70,8 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
     import uvicorn
 
     _load(settings, arguments)  # fail here, with the card named, before listening
+    # Done once here: the workers (and any replacement of a crashed one) need not repeat it.
+    os.environ["KOSHIKI_PREPARE_ON_STARTUP"] = "false"
     print(f"Koshiki is ready at http://{arguments.host}:{arguments.port}", flush=True)
     uvicorn.run(
         "app.main:create_app",
@@ -72,6 +79,7 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
         host=arguments.host,
         port=arguments.port,
         workers=arguments.workers,
+        timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
     )
     return 0
 
@@ -113,3 +121,7 @@ COMMANDS = {
     "export-anki": _export_anki,
     "sheet": _sheet,
 }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

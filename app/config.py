@@ -1,5 +1,6 @@
 """Settings, read from `KOSHIKI_*` environment variables."""
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -40,10 +41,22 @@ class Settings(BaseSettings):
             return self.secret_key
         path = self.data_dir / "secret_key"
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(32))
+            self._create_key(path)
         return path.read_text().strip()
+
+    def _create_key(self, path: Path) -> None:
+        """Write the key whole under a private name, then link it into place: workers
+        starting together all read the one key that won, never a half-written file."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{secrets.token_hex(8)}")
+        draft.touch(mode=0o600)
+        try:
+            draft.write_text(secrets.token_urlsafe(32))
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            draft.unlink()
 
     @property
     def is_sqlite(self) -> bool:

@@ -15,19 +15,27 @@ WRITER = {"sqlite_begin": "IMMEDIATE"}
 """Execution options of a session that will write: on SQLite it takes the write lock at
 BEGIN, so concurrent writers queue (busy_timeout) instead of failing when a read
 transaction cannot be upgraded to a write."""
-BUSY_TIMEOUT_MS = 5000
+BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer queues for the write lock before failing; under load (64
+clients on 2 cores) 5 s was not always enough."""
 SCHEMA_LOCK = "koshiki:schema"
 """Taken by migrations and catalog loads, so that processes starting at once take turns."""
 SCHEMA_WRITER = {**WRITER, "sqlite_busy_timeout": 300_000}
 """A schema change waits as long as another process's first catalog load may take."""
 
+POOL = {"pool_size": 10, "max_overflow": -1}
+"""A request that writes holds two connections, its reader and its writer: with a capped
+pool, concurrent requests each holding the one and waiting for the other deadlocked until
+the pool timed out (500s under load). Uncapped, a process opens at most two connections per
+thread of its request thread pool (40 by default); extra ones are closed when returned."""
+
 
 def make_engine(settings: Settings) -> Engine:
     if not settings.is_sqlite:
         # A server may close idle connections (restart, failover): test them before use.
-        return create_engine(settings.database_url, pool_pre_ping=True)
+        return create_engine(settings.database_url, pool_pre_ping=True, **POOL)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, **POOL)
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -46,7 +46,8 @@ def unindex(session: Session, formula_id: str) -> None:
 
 def search(session: Session, query: str) -> list[str]:
     """Ids of the formulas matching every term of `query`, best match first."""
-    terms = query.split()
+    # FTS5 would read a NUL as the end of its query string: no card has one, so it separates.
+    terms = query.replace("\x00", " ").split()
     if not terms:
         return []
     if session.get_bind().dialect.name == "postgresql":

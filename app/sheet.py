@@ -58,7 +58,9 @@ def write_sheet(
     with serving(app) as base_url:
         with app.state.sessions() as session:
             try:
-                chosen = catalog.choose(catalog.categories_with_formulas(session), categories)
+                chosen = catalog.choose(
+                    catalog.categories_with_formulas(session, legends=True), categories
+                )
             except catalog.UnknownCategory as error:
                 raise SheetError(f"--category: {error}") from None
             count = sum(len(category.formulas) for category in chosen)

@@ -1,17 +1,29 @@
-"""The schema on every backend: migrations both ways, time zones and JSON kept exactly."""
+"""The database on every backend: migrations both ways, time zones and JSON kept exactly,
+and an engine that serves as many concurrent requests as the server runs at once."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from alembic import command
 from app.config import Settings
-from app.db import alembic_config, make_engine, make_session_factory, migrate, schema_change
+from app.db import (
+    alembic_config,
+    make_engine,
+    make_session_factory,
+    migrate,
+    schema_change,
+    transaction,
+)
 from app.models import Base, Learner, QuizAttempt
 
 pytestmark = pytest.mark.databases
 TOKYO = timezone(timedelta(hours=9))
+REQUEST_THREADS = 40
+"""Sync routes run in anyio's thread pool, 40 threads by default."""
 
 
 @pytest.fixture
@@ -62,3 +74,19 @@ def test_times_come_back_in_utc_and_json_unchanged(engine) -> None:
 def test_the_models_match_the_migrations(engine) -> None:
     with schema_change(engine) as session:
         command.check(alembic_config(session.connection()))  # raises on any difference
+
+
+def test_every_request_holding_a_reader_can_also_open_a_writer(engine) -> None:
+    readers, writers = make_session_factory(engine), make_session_factory(engine, writer=True)
+    all_reading = threading.Barrier(REQUEST_THREADS)
+
+    def answer(index: int) -> int:
+        with readers() as session:
+            session.execute(text("select 1"))  # holds its connection, as a request does
+            all_reading.wait(timeout=20)
+            with transaction(writers) as writer:
+                return writer.execute(text("select :i"), {"i": index}).scalar_one()
+
+    with ThreadPoolExecutor(REQUEST_THREADS) as requests:
+        answered = list(requests.map(answer, range(REQUEST_THREADS)))
+    assert answered == list(range(REQUEST_THREADS))

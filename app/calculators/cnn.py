@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 
 from app.calculators.registry import calculator
 from app.calculators.types import (
+    MAX_ELEMENTS,
     Inputs,
     InvalidInput,
     Matrix,
@@ -185,6 +186,12 @@ class Conv2dInputs(Inputs):
     def _kernel_fits(self) -> "Conv2dInputs":
         height, width = np.shape(self.image)
         padded = (height + 2 * self.padding, width + 2 * self.padding)
+        if padded[0] * padded[1] > MAX_ELEMENTS:  # the output and its steps are as large
+            raise InvalidInput(
+                "padding",
+                f"the padded input (H + 2P) × (W + 2P) = {padded[0]}×{padded[1]} must hold "
+                f"at most {MAX_ELEMENTS} numbers",
+            )
         _require_window_fits("kernel", np.shape(self.kernel), padded)
         return self
 

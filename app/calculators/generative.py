@@ -1,5 +1,6 @@
 """Generative models and speech: WaveNet, VAE, GAN, metric learning and style transfer."""
 
+import math
 from typing import Annotated, Any
 
 import numpy as np
@@ -326,8 +327,13 @@ FEATURES_HELP = "one row per filter (N rows), one column per position (M = heigh
 FEATURES_HELP_JA = "1 行が 1 フィルタ（N 行）、1 列が 1 位置（M = 高さ × 幅）"
 
 
+MAX_FILTERS = math.isqrt(MAX_ELEMENTS)
+FeatureMap = Annotated[Matrix, Field(max_length=MAX_FILTERS)]
+"""At most 64 filters: the Gram matrix has N² entries, and they are capped like any input."""
+
+
 class GramMatrixInputs(Inputs):
-    features: Matrix = described(
+    features: FeatureMap = described(
         en=f"Feature map F of one layer, {FEATURES_HELP}",
         ja=f"ある層の特徴マップ F（{FEATURES_HELP_JA}）",
     )
@@ -348,15 +354,15 @@ def gram_matrix(inputs: GramMatrixInputs) -> Result:
 
 
 class StyleTransferLossInputs(Inputs):
-    generated: Matrix = described(
+    generated: FeatureMap = described(
         en=f"Features F of the generated image, {FEATURES_HELP}",
         ja=f"生成画像の特徴 F（{FEATURES_HELP_JA}）",
     )
-    content: Matrix = described(
+    content: FeatureMap = described(
         en="Features P of the content image, same shape as F",
         ja="コンテンツ画像の特徴 P（F と同じ形）",
     )
-    style: Matrix = described(
+    style: FeatureMap = described(
         en="Features of the style image (its Gram matrix is A), same shape as F",
         ja="スタイル画像の特徴（そのグラム行列が A）。F と同じ形",
     )

@@ -136,5 +136,11 @@ def _all_finite(value: Any) -> bool:
     if isinstance(value, dict):
         return all(_all_finite(item) for item in value.values())
     if isinstance(value, list):
+        try:  # a regular array of numbers is checked at once, not one Python call per number
+            array = np.asarray(value)
+        except ValueError:  # ragged
+            array = None
+        if array is not None and array.dtype.kind in "biuf":
+            return bool(np.isfinite(array).all())
         return all(_all_finite(item) for item in value)
     return True

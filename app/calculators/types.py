@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 MAX_ELEMENTS = 4096
 """Cap on the number of numbers in one input, so no request can ask for unbounded work."""
@@ -14,9 +16,13 @@ MAX_MAGNITUDE = 1e12
 
 
 class Inputs(BaseModel):
-    """Base of every calculator's input model: unknown fields are typos, so they are refused."""
+    """Base of every calculator's input model: unknown fields are typos, so they are refused.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Strict, so the API accepts exactly what its JSON Schema says: `true` or `"2"` is not a
+    number. Forms, which turn typed text into values, validate loosely instead.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class InvalidInput(Exception):
@@ -54,9 +60,25 @@ def _within_magnitude(value: float) -> float:
     return value
 
 
+class _MagnitudeInSchema:
+    """Publish the magnitude cap in the JSON Schema where a field has no bound of its own."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        if "minimum" not in schema and "exclusiveMinimum" not in schema:
+            schema["minimum"] = -MAX_MAGNITUDE
+        if "maximum" not in schema and "exclusiveMaximum" not in schema:
+            schema["maximum"] = MAX_MAGNITUDE
+        return schema
+
+
 # The magnitude cap is a validator, not Field(ge=..., le=...): a field's own bounds
 # (`described(0.01, ge=0)`) would otherwise be replaced by these.
-Real = Annotated[float, Field(allow_inf_nan=False), AfterValidator(_within_magnitude)]
+Real = Annotated[
+    float, Field(allow_inf_nan=False), AfterValidator(_within_magnitude), _MagnitudeInSchema()
+]
 Vector = Annotated[list[Real], Field(min_length=1, max_length=MAX_ELEMENTS)]
 Matrix = Annotated[
     list[Vector], Field(min_length=1, max_length=MAX_ELEMENTS), AfterValidator(_within_element_cap)

@@ -7,11 +7,30 @@ from pydantic import BaseModel
 
 from app import calculators, catalog, search
 from app.calculators import Calculator
-from app.calculators.types import Inputs
+from app.calculators.types import MAX_ELEMENTS, Inputs
 from app.models import Formula
 from app.web.deps import SessionDep, calculator_or_404, formula_or_404
 
 router = APIRouter(prefix="/api", tags=["api"])
+CALCULATION_BODY_LIMIT = 1024 * 1024
+"""Fits several inputs of MAX_ELEMENTS numbers written at full precision (up to 25 bytes
+each), so every input the models allow can be sent; the app-wide limit is smaller."""
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "No card or calculator has this id"}
+}
+UNREADABLE_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "The body is not UTF-8 text"},
+    413: {
+        "description": f"The body is over {CALCULATION_BODY_LIMIT} bytes",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+}
 
 
 class Title(BaseModel):
@@ -106,7 +125,7 @@ def list_formulas(session: SessionDep, q: SearchQuery = None) -> list[dict[str, 
     return [summary(formula) for formula in formulas]
 
 
-@router.get("/formulas/{formula_id}", response_model=FormulaDetail)
+@router.get("/formulas/{formula_id}", response_model=FormulaDetail, responses=NOT_FOUND)
 def get_formula(formula_id: str, session: SessionDep) -> dict[str, Any]:
     """One formula card in full: LaTeX, legend, sources, notes and worked example."""
     return detail(formula_or_404(session, formula_id))
@@ -126,7 +145,7 @@ def list_calculators() -> list[dict[str, Any]]:
     return [calculator_info(calculator) for calculator in calculators.all_calculators()]
 
 
-@router.get("/calculators/{calculator_id}", response_model=CalculatorInfo)
+@router.get("/calculators/{calculator_id}", response_model=CalculatorInfo, responses=NOT_FOUND)
 def describe_calculator(calculator_id: str) -> dict[str, Any]:
     """One calculator: the JSON Schema of its inputs and the names of its outputs."""
     return calculator_info(calculator_or_404(calculator_id))
@@ -152,10 +171,14 @@ def _add_calculation_route(calculator: Calculator) -> None:
         calculate,
         methods=["POST"],
         response_model=Calculation,
+        responses=UNREADABLE_BODY,
+        max_body_size=CALCULATION_BODY_LIMIT,
         summary=f"Compute {calculator.id}",
         description=(
             f"Outputs: {', '.join(calculator.outputs)}. Invalid input gets a 422 whose "
-            "`detail` names the field and the reason."
+            "`detail` names the field and the reason; that includes what JSON Schema cannot "
+            "say, such as matching shapes, equal row lengths or at most "
+            f"{MAX_ELEMENTS} numbers in a matrix."
         ),
         operation_id=f"calculate_{calculator.id.replace('-', '_')}",
     )

@@ -192,7 +192,8 @@ def parse_form(
     if errors:
         return None, errors
     try:
-        return calculator.input_model.model_validate(raw), {}
+        # Typed text is converted loosely ("3" in a list of whole numbers is 3.0 here).
+        return calculator.input_model.model_validate(raw, strict=False), {}
     except ValidationError as error:
         for item in error.errors():
             field, *position = item["loc"] or (GENERAL,)

@@ -91,14 +91,7 @@ def _generate(
 
 
 def _candidate_ids(session: Session, settings: QuizSettings) -> list[str]:
-    if settings.card:
-        return settings.card
-    return [
-        formula.id
-        for category in catalog.categories_with_formulas(session)
-        if not settings.category or category.id in settings.category
-        for formula in category.formulas
-    ]
+    return settings.card or catalog.formula_ids(session, settings.category)
 
 
 def ensure_learner(session: Session, learner_id: str) -> None:

@@ -21,7 +21,7 @@ def sheet(
 ) -> Response:
     """Every card, or those of the chosen categories, as a formula sheet to print."""
     selected = category or []
-    categories = catalog.categories_with_formulas(session)
+    categories = catalog.categories_with_formulas(session, legends=True)
     try:
         chosen = catalog.choose(categories, selected)
     except catalog.UnknownCategory as error:

@@ -1,6 +1,9 @@
 // MathJax reads this before it loads. Only \( \) and \[ \] delimit math: the server puts
 // them around every formula, so a stray "$" in prose is never taken for math.
 window.MathJax = {
+  // Typeset the formulas in view first and the others as they scroll in (MathJax's own
+  // IntersectionObserver extension): the catalog page alone holds one formula per card.
+  loader: { load: ["ui/lazy"] },
   tex: {
     inlineMath: [["\\(", "\\)"]],
     displayMath: [["\\[", "\\]"]],

@@ -111,6 +111,14 @@ def test_conv2d_follows_the_cross_correlation_definition_by_hand() -> None:
     assert outputs["convolution"] == [[0.0, 1.0], [1.0, 3.0]]
 
 
+def test_conv2d_refuses_padding_that_makes_the_output_larger_than_any_input() -> None:
+    image = [[1.0] * 4] * 1000  # 4000 numbers, within the cap
+    with pytest.raises(InvalidInput, match="1128×132 must hold at most 4096") as caught:
+        compute("conv2d", image=image, kernel=[[1.0]], padding=64)
+    assert caught.value.field == "padding"
+    assert len(compute("conv2d", image=[[1.0] * 4] * 60, kernel=[[1.0]], padding=2)["output"]) == 64
+
+
 @given(
     matrices(8, st.floats(-100, 100)),
     st.integers(1, 4),

@@ -290,6 +290,21 @@ def test_style_transfer_loss_refuses_feature_maps_of_different_shapes() -> None:
     assert caught.value.field == "style"
 
 
+def test_gram_matrix_refuses_more_filters_than_its_n_squared_entries_allow() -> None:
+    features = [[1.0, 2.0]] * 65  # 130 numbers in, but a 65 × 65 Gram matrix out
+    with pytest.raises(InvalidInput, match="at most 64") as caught:
+        compute("gram-matrix", features=features)
+    assert caught.value.field == "features"
+    assert len(compute("gram-matrix", features=features[:64])["gram"]) == 64
+
+
+def test_style_transfer_loss_refuses_more_than_64_filters() -> None:
+    features = [[1.0, 2.0]] * 65
+    with pytest.raises(InvalidInput, match="at most 64") as caught:
+        compute("style-transfer-loss", generated=features, content=features, style=features)
+    assert caught.value.field == "generated"
+
+
 def test_triplet_loss_refuses_a_margin_that_is_not_positive() -> None:
     with pytest.raises(InvalidInput, match="greater than 0") as caught:
         compute("triplet-loss", anchor=[0], positive=[1], negative=[2], margin=0)

@@ -245,6 +245,7 @@ def test_search_api_finds_japanese_and_english(readonly_client: TestClient) -> N
     assert "softmax" in ids("温度")  # two characters: SQLite's LIKE fallback
     assert ids("attention")[0] == "scaled-dot-product-attention"
     assert ids('"quoted" AND OR NEAR(') == []  # user text is never FTS syntax
+    assert ids("attention\x00")[0] == "scaled-dot-product-attention"  # NUL ends FTS5 strings
 
 
 def test_search_query_length_is_bounded(readonly_client: TestClient) -> None:

@@ -115,6 +115,23 @@ def test_api_docs_are_served_from_our_own_static_files(client: TestClient) -> No
     assert "cdn" not in page.lower()
 
 
+def test_vendored_files_loaded_without_a_hash_are_cached_for_a_year(
+    readonly_client: TestClient,
+) -> None:
+    # MathJax fetches its fonts and extensions itself, from its versioned folder.
+    font = "/static/vendor/mathjax-3.2.2/output/chtml/fonts/woff-v2/MathJax_Zero.woff"
+    assert "immutable" in readonly_client.get(font).headers["cache-control"]
+    assert "cache-control" not in readonly_client.get("/static/css/app.css").headers
+
+
+def test_pages_preload_the_fonts_and_extension_mathjax_fetches(readonly_client: TestClient) -> None:
+    page = readonly_client.get("/formulas/softmax").text
+    for preload in re.findall(r'<link rel="preload" href="([^"]+)"', page):
+        assert readonly_client.get(preload).status_code == 200, preload
+    assert "MathJax_Main-Regular.woff" in page
+    assert "ui/lazy.js" in page
+
+
 def test_static_assets_with_a_hash_are_cached_for_a_year(client: TestClient) -> None:
     page = client.get("/").text
     stylesheet = re.search(r'href="(/static/css/app\.css\?v=\w+)"', page).group(1)

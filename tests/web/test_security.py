@@ -2,13 +2,18 @@
 
 import json
 import re
+import secrets
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.calculators.types import MAX_ELEMENTS
 from app.config import Settings
 from app.main import create_app
+from app.web.api import CALCULATION_BODY_LIMIT
 from app.web.security import CONTENT_SECURITY_POLICY
 
 
@@ -33,18 +38,34 @@ def test_pages_have_no_inline_script(readonly_client: TestClient, path: str) -> 
     assert re.search(r"<[^>]+\son[a-z]+\s*=", page) is None  # no onclick= handlers either
 
 
-def test_a_body_over_64_kib_is_refused_with_413(readonly_client: TestClient) -> None:
-    body = '{"logits": [' + ",".join(["1"] * 40_000) + "]}"
-    response = readonly_client.post(
-        "/api/calculators/softmax", content=body, headers={"content-type": "application/json"}
-    )
+def test_a_form_over_64_kib_is_refused_with_413(readonly_client: TestClient) -> None:
+    response = readonly_client.post("/formulas/softmax/result", data={"logits": "1, " * 30_000})
     assert response.status_code == 413
     assert response.text == "Content Too Large"
 
 
+def test_a_calculation_over_its_limit_is_refused_with_413(readonly_client: TestClient) -> None:
+    body = '{"logits": [' + ",".join(["1"] * (CALCULATION_BODY_LIMIT // 2 + 1)) + "]}"
+    response = readonly_client.post(
+        "/api/calculators/softmax", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+def test_the_largest_input_a_model_allows_fits_the_calculation_limit(
+    readonly_client: TestClient,
+) -> None:
+    widest = [-1.2345678901234567e-100] * MAX_ELEMENTS  # 24 characters each, as long as any
+    response = readonly_client.post(
+        "/api/calculators/softmax", json={"logits": widest, "temperature": 1e-12}
+    )
+    assert response.status_code == 200, response.text
+    assert len(response.json()["outputs"]["probabilities"]) == MAX_ELEMENTS
+
+
 def test_a_body_without_content_length_is_measured_too(readonly_client: TestClient) -> None:
     def chunks():
-        for _ in range(100):
+        for _ in range(CALCULATION_BODY_LIMIT // 1024 + 1):
             yield b"x" * 1024
 
     response = readonly_client.post(
@@ -70,6 +91,27 @@ def test_health_reports_the_catalog(readonly_client: TestClient) -> None:
     health = readonly_client.get("/healthz").json()
     assert health["status"] == "ok"
     assert health["formulas"] == len(readonly_client.get("/api/formulas").json())
+
+
+def test_workers_starting_together_share_one_signing_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_token = secrets.token_urlsafe
+
+    def slow_token(size: int) -> str:  # widens the window in which the key is being written
+        time.sleep(0.2)
+        return make_token(size)
+
+    def start_worker(index: int) -> str:
+        time.sleep(0.05 * index)
+        return Settings(data_dir=tmp_path).signing_key()
+
+    monkeypatch.setattr(secrets, "token_urlsafe", slow_token)
+    with ThreadPoolExecutor(4) as workers:
+        keys = set(workers.map(start_worker, range(4)))
+    assert len(keys) == 1
+    assert len(keys.pop()) >= 32
+    assert [path.name for path in tmp_path.iterdir()] == ["secret_key"]
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:

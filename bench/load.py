@@ -1,0 +1,170 @@
+"""Load test: mixed traffic against a real Koshiki server, and its calculator against a bare app.
+
+Two phases, each of --seconds with --clients concurrent clients (asyncio + httpx, one
+client and cookie jar per simulated learner):
+
+1. mixed: the catalog page, card pages, calculator posts and quiz answers (with their
+   question pages and CSRF tokens), weighted as a learner would use them;
+2. side by side: half the clients post to /api/calculators/softmax while the other half
+   post the same body to bench/bare.py, a FastAPI app with no middleware and no database,
+   served at the same time with the same uvicorn settings and worker count. Running both
+   at once gives them the same share of a shared, noisy machine.
+
+The load generator runs on the same machine and needs a core of its own: on 2 cores the
+servers get what is left, so absolute numbers are low; the calculator/bare ratio is the
+figure to compare.
+
+    python -m bench.load [--seconds 60] [--clients 64] [--workers 1]
+"""
+
+import argparse
+import asyncio
+import random
+import re
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from bench.servers import BARE, KOSHIKI, uvicorn
+
+CARDS = ["softmax", "adam", "cross-entropy", "conv-output-size", "scaled-dot-product-attention"]
+LOGITS = {"logits": [2.0, 1.0, 0.1, -1.5, 0.3, 3.2, -0.7, 1.1], "temperature": 1.0}
+TARGETS = {"p99_ms": 50.0, "ratio": 0.7}
+"""p99 under 50 ms for every kind; the calculator at 0.7 of the bare app's throughput at least."""
+
+
+@dataclass
+class Stats:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    async def timed(self, kind: str, request: Awaitable[httpx.Response]) -> httpx.Response | None:
+        start = time.perf_counter()
+        try:
+            response = await request
+        except httpx.HTTPError:
+            self.errors[kind] += 1
+            return None
+        self.latencies[kind].append((time.perf_counter() - start) * 1000)
+        if response.status_code >= 400:
+            self.errors[kind] += 1
+        return response
+
+
+@dataclass
+class Learner:
+    client: httpx.AsyncClient
+    stats: Stats
+    quiz: str | None = None
+
+    async def catalog(self) -> None:
+        await self.stats.timed("catalog page", self.client.get("/"))
+
+    async def card(self) -> None:
+        await self.stats.timed("card page", self.client.get(f"/formulas/{random.choice(CARDS)}"))
+
+    async def calculate(self) -> None:
+        await self.stats.timed(
+            "calculator post", self.client.post("/api/calculators/softmax", json=LOGITS)
+        )
+
+    async def answer(self) -> None:
+        """Answer the next question of this learner's quiz, starting one when none is open."""
+        if self.quiz is None:
+            started = await self.stats.timed(
+                "quiz start", self.client.get("/quiz/start", params={"count": 10, "kind": "name"})
+            )
+            if started is None or started.status_code != 303:
+                return
+            self.quiz = started.headers["location"]
+        page = await self.stats.timed("quiz question page", self.client.get(self.quiz))
+        form = page is not None and re.search(r'name="index" value="(\d+)"', page.text)
+        csrf = page is not None and re.search(r'name="csrf" value="([^"]+)"', page.text)
+        if not (form and csrf):  # the quiz is over: its page redirected to the results
+            self.quiz = None
+            return
+        data = {"index": form.group(1), "answer": "1", "csrf": csrf.group(1)}
+        answer = self.client.post(f"{self.quiz}/answer", data=data)
+        await self.stats.timed("quiz answer post", answer)
+
+
+MIXED: list[tuple[Callable[[Learner], Awaitable[None]], int]] = [
+    (Learner.catalog, 1),
+    (Learner.card, 3),
+    (Learner.calculate, 4),
+    (Learner.answer, 2),
+]
+
+
+async def run(url: str, clients: int, seconds: float, step, stats: Stats) -> None:
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=1)
+
+    async def one_client() -> None:
+        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+            learner = Learner(client, stats)
+            while time.monotonic() < deadline:
+                await step(learner)
+
+    await asyncio.gather(*(one_client() for _ in range(clients)))
+
+
+async def side_by_side(koshiki: str, bare: str, clients: int, seconds: float) -> Stats:
+    stats = Stats()
+    await asyncio.gather(
+        run(koshiki, clients // 2, seconds, Learner.calculate, stats),
+        run(bare, clients - clients // 2, seconds, bare_step, stats),
+    )
+    return stats
+
+
+def mixed_step(learner: Learner) -> Awaitable[None]:
+    actions, weights = zip(*MIXED, strict=True)
+    return random.choices(actions, weights)[0](learner)
+
+
+def bare_step(learner: Learner) -> Awaitable[None]:
+    return learner.stats.timed("bare post", learner.client.post("/echo", json=LOGITS))
+
+
+def table(title: str, stats: Stats, seconds: float) -> dict[str, float]:
+    print(f"\n{title}\n| kind | requests/s | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|")
+    rates = {}
+    for kind, latencies in sorted(stats.latencies.items()):
+        ordered = sorted(latencies)
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        rates[kind] = len(latencies) / seconds
+        print(
+            f"| {kind} | {rates[kind]:.0f} | {statistics.median(ordered):.1f} | {p99:.1f} "
+            f"| {stats.errors[kind]} |"
+        )
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=1)
+    arguments = parser.parse_args()
+    seconds, clients = arguments.seconds, arguments.clients
+    print(f"{clients} clients, {seconds:g} s per phase, {arguments.workers} uvicorn worker(s)")
+    with uvicorn(KOSHIKI, arguments.workers) as koshiki, uvicorn(BARE, arguments.workers) as bare:
+        mixed = Stats()
+        asyncio.run(run(koshiki, clients, seconds, mixed_step, mixed))
+        table("mixed traffic", mixed, seconds)
+        rates = table(
+            "side by side: Koshiki's calculator and a bare FastAPI post",
+            asyncio.run(side_by_side(koshiki, bare, clients, seconds)),
+            seconds,
+        )
+    ratio = rates["calculator post"] / rates["bare post"]
+    print(f"\ncalculator / bare throughput: {ratio:.2f} (target ≥ {TARGETS['ratio']})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Time until MathJax has typeset a page, in headless Chromium against a real server.
+
+For each page: cold (a fresh browser context, empty cache) and warm (the same context,
+loaded again), from navigation until `html[data-mathjax="ready"]`, which
+static/js/mathjax-config.js sets when MathJax is done; the median of --runs.
+
+    python -m bench.pages [--runs 5]
+"""
+
+import argparse
+import statistics
+import time
+
+from playwright.sync_api import Browser, sync_playwright
+
+from bench.servers import KOSHIKI, uvicorn
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS
+
+PAGES = {
+    "catalog (all cards)": ("/", 1500.0),
+    "card: softmax": ("/formulas/softmax", 300.0),
+    "card: adam": ("/formulas/adam", 300.0),
+}
+"""Path and target in milliseconds."""
+READY = 'html[data-mathjax="ready"]'
+
+
+def typeset_ms(browser: Browser, url: str) -> tuple[float, float, int]:
+    """Cold and warm times, and how many requests the warm load still made."""
+    context = browser.new_context()
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    times = []
+    for _ in ("cold", "warm"):
+        requests.clear()
+        start = time.perf_counter()
+        page.goto(url, wait_until="commit")
+        page.wait_for_selector(READY, state="attached", timeout=60_000)
+        times.append((time.perf_counter() - start) * 1000)
+    context.close()
+    return times[0], times[1], len(requests)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    arguments = parser.parse_args()
+    with uvicorn(KOSHIKI) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        typeset_ms(browser, url + "/")  # the server's first render fills its caches
+        print(f"median of {arguments.runs} runs, ms until MathJax is ready")
+        print("| page | cold | warm | requests when warm | target |\n|---|---:|---:|---:|---|")
+        for name, (path, target) in PAGES.items():
+            runs = [typeset_ms(browser, url + path) for _ in range(arguments.runs)]
+            cold = statistics.median(run[0] for run in runs)
+            warm = statistics.median(run[1] for run in runs)
+            met = "met" if max(cold, warm) < target else "**missed**"
+            print(f"| {name} | {cold:.0f} | {warm:.0f} | {runs[-1][2]} | < {target:g} ({met}) |")
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
