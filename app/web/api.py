@@ -10,11 +10,9 @@ from app.calculators import Calculator
 from app.calculators.types import MAX_ELEMENTS, Inputs
 from app.models import Formula
 from app.web.deps import SessionDep, calculator_or_404, formula_or_404
+from app.web.security import DEFAULT_BODY_LIMIT
 
 router = APIRouter(prefix="/api", tags=["api"])
-CALCULATION_BODY_LIMIT = 1024 * 1024
-"""Fits several inputs of MAX_ELEMENTS numbers written at full precision (up to 25 bytes
-each), so every input the models allow can be sent; the app-wide limit is smaller."""
 
 
 class Problem(BaseModel):
@@ -27,7 +25,10 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 UNREADABLE_BODY: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "The body is not UTF-8 text"},
     413: {
-        "description": f"The body is over {CALCULATION_BODY_LIMIT} bytes",
+        "description": (
+            f"The body is over {DEFAULT_BODY_LIMIT} bytes, the limit of every endpoint: "
+            f"{MAX_ELEMENTS} numbers fit when written with up to 14 characters each"
+        ),
         "content": {"text/plain": {"schema": {"type": "string"}}},
     },
 }
@@ -172,7 +173,6 @@ def _add_calculation_route(calculator: Calculator) -> None:
         methods=["POST"],
         response_model=Calculation,
         responses=UNREADABLE_BODY,
-        max_body_size=CALCULATION_BODY_LIMIT,
         summary=f"Compute {calculator.id}",
         description=(
             f"Outputs: {', '.join(calculator.outputs)}. Invalid input gets a 422 whose "

@@ -13,8 +13,7 @@ from fastapi.testclient import TestClient
 from app.calculators.types import MAX_ELEMENTS
 from app.config import Settings
 from app.main import create_app
-from app.web.api import CALCULATION_BODY_LIMIT
-from app.web.security import CONTENT_SECURITY_POLICY
+from app.web.security import CONTENT_SECURITY_POLICY, DEFAULT_BODY_LIMIT
 
 
 @pytest.mark.parametrize(
@@ -44,20 +43,21 @@ def test_a_form_over_64_kib_is_refused_with_413(readonly_client: TestClient) -> 
     assert response.text == "Content Too Large"
 
 
-def test_a_calculation_over_its_limit_is_refused_with_413(readonly_client: TestClient) -> None:
-    body = '{"logits": [' + ",".join(["1"] * (CALCULATION_BODY_LIMIT // 2 + 1)) + "]}"
+def test_a_calculation_over_64_kib_is_refused_with_413(readonly_client: TestClient) -> None:
+    body = '{"logits": [' + ",".join(["1"] * (DEFAULT_BODY_LIMIT // 2 + 1)) + "]}"
     response = readonly_client.post(
         "/api/calculators/softmax", content=body, headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
 
 
-def test_the_largest_input_a_model_allows_fits_the_calculation_limit(
+def test_the_most_numbers_a_model_allows_fit_the_body_limit_when_written_short(
     readonly_client: TestClient,
 ) -> None:
-    widest = [-1.2345678901234567e-100] * MAX_ELEMENTS  # 24 characters each, as long as any
+    widest = [-0.12345678901] * MAX_ELEMENTS  # 14 characters each, as the 413 documents
+    body = json.dumps({"logits": widest, "temperature": 1e-12}, separators=(",", ":"))
     response = readonly_client.post(
-        "/api/calculators/softmax", json={"logits": widest, "temperature": 1e-12}
+        "/api/calculators/softmax", content=body, headers={"content-type": "application/json"}
     )
     assert response.status_code == 200, response.text
     assert len(response.json()["outputs"]["probabilities"]) == MAX_ELEMENTS
@@ -65,7 +65,7 @@ def test_the_largest_input_a_model_allows_fits_the_calculation_limit(
 
 def test_a_body_without_content_length_is_measured_too(readonly_client: TestClient) -> None:
     def chunks():
-        for _ in range(CALCULATION_BODY_LIMIT // 1024 + 1):
+        for _ in range(DEFAULT_BODY_LIMIT // 1024 + 1):
             yield b"x" * 1024
 
     response = readonly_client.post(
