@@ -52,7 +52,9 @@ HYPER_PARAMETERS = {optimizer.id: _hyper_parameter_model(optimizer) for optimize
 
 
 class PlaygroundInputs(Inputs):
-    surface: SurfaceId = Field(SurfaceId.ROSENBROCK, description="The loss surface")
+    # Not strict: the form gives the surface's name as text, which strict mode would refuse
+    # for not being a SurfaceId already (JSON input is read by name either way).
+    surface: SurfaceId = Field(SurfaceId.ROSENBROCK, strict=False, description="The loss surface")
     kappa: float = Field(
         10.0,
         ge=1,
