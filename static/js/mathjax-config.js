@@ -3,7 +3,8 @@
 window.MathJax = {
   // Typeset the formulas in view first and the others as they scroll in (MathJax's own
   // IntersectionObserver extension): the catalog page alone holds one formula per card.
-  loader: { load: ["ui/lazy"] },
+  // A page that is printed whole (<html data-typeset="all">) typesets everything at once.
+  loader: { load: document.documentElement.dataset.typeset === "all" ? [] : ["ui/lazy"] },
   tex: {
     inlineMath: [["\\(", "\\)"]],
     displayMath: [["\\[", "\\]"]],
