@@ -222,11 +222,20 @@ def choose(categories: Sequence[Category], ids: Collection[str]) -> list[Categor
 
     Raises UnknownCategory naming the first id that is not a category, and the known ones.
     """
-    known = [category.id for category in categories]
+    _require_known([category.id for category in categories], ids)
+    return [category for category in categories if not ids or category.id in ids]
+
+
+def require_categories(session: Session, ids: Collection[str]) -> None:
+    """Raise UnknownCategory unless every one of `ids` is a category of the catalog."""
+    if ids:
+        _require_known(list(session.scalars(select(Category.id).order_by(Category.position))), ids)
+
+
+def _require_known(known: Sequence[str], ids: Collection[str]) -> None:
     unknown = [category_id for category_id in ids if category_id not in known]
     if unknown:
         raise UnknownCategory(f"no category has the id '{unknown[0]}' (known: {', '.join(known)})")
-    return [category for category in categories if not ids or category.id in ids]
 
 
 def formula_ids(session: Session, categories: Sequence[str] = ()) -> list[str]:

@@ -93,6 +93,11 @@ def _export_anki(settings: Settings, arguments: argparse.Namespace) -> int:
     _load(settings, arguments)
     engine = make_engine(settings)
     with make_session_factory(engine)() as session:
+        try:
+            catalog.require_categories(session, arguments.category)
+        except catalog.UnknownCategory as error:
+            print(f"koshiki: --category: {error}", file=sys.stderr)
+            return 1
         statement = select(Formula).order_by(Formula.category_id, Formula.id)
         if arguments.category:
             statement = statement.where(Formula.category_id.in_(arguments.category))

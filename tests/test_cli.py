@@ -104,3 +104,16 @@ def test_export_anki_writes_a_deck_of_the_chosen_category(
         titles = [row[0].split("\x1f")[0] for row in db.execute("select flds from notes")]
     assert titles
     assert any("畳み込み" in title or "Convolution" in title for title in titles)
+
+
+def test_export_anki_refuses_an_unknown_category_naming_the_option(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    use_database(settings, monkeypatch)
+    deck = tmp_path / "deck.apkg"
+    assert main(["export-anki", str(deck), "--category", "cnn", "--category", "nope"]) == 1
+    assert "--category: no category has the id 'nope'" in capsys.readouterr().err
+    assert not deck.exists()

@@ -67,3 +67,12 @@ def calculator_or_404(calculator_id: str) -> Calculator:
     if calculator is None:
         raise HTTPException(404, f"no calculator has the id '{calculator_id}'")
     return calculator
+
+
+def known_categories(session: Session, ids: list[str]) -> list[str]:
+    """`ids`, refused with a 422 naming the `category` field if one is not a category."""
+    try:
+        catalog.require_categories(session, ids)
+    except catalog.UnknownCategory as error:
+        raise HTTPException(422, f"category: {error}") from None
+    return ids

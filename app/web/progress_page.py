@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app import anki, catalog, progress
 from app.models import Formula, Learner
-from app.web.deps import LanguageDep, SessionDep, WriterSessionDep
+from app.web.deps import LanguageDep, SessionDep, WriterSessionDep, known_categories
 from app.web.learners import (
     COOKIE,
     CsrfProtected,
@@ -137,7 +137,7 @@ def anki_deck(
     """An Anki deck (.apkg) of every card, or of the chosen categories."""
     statement = select(Formula).order_by(Formula.category_id, Formula.id)
     if category:
-        statement = statement.where(Formula.category_id.in_(category))
+        statement = statement.where(Formula.category_id.in_(known_categories(session, category)))
     formulas = list(session.scalars(statement))
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "koshiki.apkg"

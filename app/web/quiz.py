@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app import catalog, progress, quizzes
 from app.models import Answer, Formula, Learner, QuizAttempt
 from app.quizzes import CardFacts, Kind
-from app.web.deps import LanguageDep, SessionDep, writes
+from app.web.deps import LanguageDep, SessionDep, known_categories, writes
 from app.web.learners import CsrfProtected, LearnerDep
 from app.web.pages import render
 from app.web.progress_charts import category_plot
@@ -91,7 +91,8 @@ def _generate(
 
 
 def _candidate_ids(session: Session, settings: QuizSettings) -> list[str]:
-    return settings.card or catalog.formula_ids(session, settings.category)
+    categories = known_categories(session, settings.category)
+    return settings.card or catalog.formula_ids(session, categories)
 
 
 def ensure_learner(session: Session, learner_id: str) -> None:

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app import catalog
-from app.web.deps import LanguageDep, SessionDep
+from app.web.deps import LanguageDep, SessionDep, known_categories
 from app.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -20,12 +20,9 @@ def sheet(
     category: Annotated[list[str] | None, Query(max_length=50)] = None,
 ) -> Response:
     """Every card, or those of the chosen categories, as a formula sheet to print."""
-    selected = category or []
+    selected = known_categories(session, category or [])
     categories = catalog.categories_with_formulas(session, legends=True)
-    try:
-        chosen = catalog.choose(categories, selected)
-    except catalog.UnknownCategory as error:
-        raise HTTPException(422, f"category: {error}") from None
+    chosen = catalog.choose(categories, selected)
     return render(
         request,
         "sheet.html",

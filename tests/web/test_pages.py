@@ -1,5 +1,6 @@
 """Server-rendered pages, as a browser without JavaScript sees them."""
 
+import html
 import re
 
 import pytest
@@ -138,3 +139,14 @@ def test_static_assets_with_a_hash_are_cached_for_a_year(client: TestClient) -> 
     response = client.get(stylesheet)
     assert response.status_code == 200
     assert "immutable" in response.headers["cache-control"]
+
+
+@pytest.mark.parametrize("path", ["/sheet", "/quiz/start", "/export/anki"])
+@pytest.mark.parametrize("categories", [["nope"], ["optimizers", "Optimizers"]])
+def test_an_unknown_category_is_a_422_naming_the_field(
+    readonly_client: TestClient, path: str, categories: list[str]
+) -> None:
+    response = readonly_client.get(path, params={"category": categories})
+    assert response.status_code == 422
+    assert "category: no category has the id" in response.text
+    assert f"'{categories[-1]}'" in html.unescape(response.text)

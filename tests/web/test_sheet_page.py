@@ -3,7 +3,6 @@
 import html
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 
 from app.catalog import read_catalog
@@ -53,16 +52,6 @@ def test_sheet_of_chosen_categories_in_english(client: TestClient) -> None:
     assert 'value="optimizers" checked' in page
     assert 'value="cnn" checked' in page
     assert 'value="rnn" checked' not in page
-
-
-@pytest.mark.parametrize("categories", [["nope"], ["optimizers", "Optimizers"]])
-def test_unknown_category_is_a_422_naming_the_field(
-    readonly_client: TestClient, categories: list[str]
-) -> None:
-    response = readonly_client.get("/sheet", params={"category": categories})
-    assert response.status_code == 422
-    assert "category: no category has the id" in response.text
-    assert f"'{categories[-1]}'" in html.unescape(response.text)
 
 
 def test_too_many_categories_is_a_422(readonly_client: TestClient) -> None:
