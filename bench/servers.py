@@ -4,14 +4,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from app.config import PROJECT_ROOT
-from tests.conftest import free_port
-from tests.processes import stop
+from tests.processes import free_port, responds, stop, wait_until
 
 KOSHIKI = ["app.main:create_app", "--factory"]
 BARE = ["bench.bare:app"]
@@ -33,19 +30,7 @@ def uvicorn(app: list[str], workers: int = 1, ready_path: str = "/healthz") -> I
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_ready(process, url + ready_path)
+            wait_until(lambda: responds(url + ready_path), 120, f"the server for {url}", process)
             yield url
         finally:
             stop(process)
-
-
-def _wait_until_ready(process: subprocess.Popen, url: str) -> None:
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server for {url} did not start") from None
-            time.sleep(0.2)

@@ -9,11 +9,8 @@ throw-away cluster and sets it), or else a throw-away cluster started here by
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +24,7 @@ from sqlalchemy import create_engine, make_url
 
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
+from tests.processes import free_port, responds, stop, wait_until
 
 TEST_OUTPUT = PROJECT_ROOT / "test-output"
 BACKENDS = ("sqlite", "postgresql")
@@ -143,12 +141,6 @@ def test_output() -> Path:
     return TEST_OUTPUT
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @dataclass(frozen=True)
 class LiveServer:
     url: str
@@ -164,14 +156,6 @@ def server(
         data_dir = tmp_path_factory.mktemp("server")
         with live_server(Settings(data_dir=data_dir, database_url=url), backend) as running:
             yield running
-
-
-def _answers(url: str) -> bool:
-    try:
-        urllib.request.urlopen(f"{url}/api/formulas", timeout=2)
-    except OSError:
-        return False
-    return True
 
 
 @contextmanager
@@ -192,17 +176,12 @@ def live_server(settings: Settings, name: str, workers: int = 1) -> Iterator[Liv
             command + options, env=environment, stdout=log, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while not _answers(url) or log_path.read_text().count(STARTED) < workers:
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"server did not start: {log_path.read_text()}")
-        time.sleep(0.2)
+
+    def started() -> bool:
+        return responds(f"{url}/api/formulas") and log_path.read_text().count(STARTED) >= workers
+
     try:
+        wait_until(started, 60, f"the server (log: {log_path})", process)
         yield LiveServer(url, settings.database_url)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)

@@ -1,6 +1,41 @@
-"""Stopping the servers that tests and benchmarks start."""
+"""Starting, waiting for and stopping the servers that tests and benchmarks run on 127.0.0.1."""
 
+import socket
 import subprocess
+import time
+import urllib.request
+from collections.abc import Callable
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def responds(url: str) -> bool:
+    """Whether a GET of `url` gets a 2xx answer within 2 s."""
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until(
+    ready: Callable[[], bool],
+    seconds: float,
+    what: str,
+    process: subprocess.Popen | None = None,
+) -> None:
+    """Poll `ready` until it holds; fail after `seconds`, or at once if `process` exits."""
+    deadline = time.monotonic() + seconds
+    while not ready():
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.1)
 
 
 def stop(process: subprocess.Popen, seconds: float = 15) -> None:

@@ -11,7 +11,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,8 +20,8 @@ import httpx
 import pytest
 
 from app.config import PROJECT_ROOT
-from tests.conftest import TEST_OUTPUT, free_port
-from tests.processes import stop
+from tests.conftest import TEST_OUTPUT
+from tests.processes import free_port, responds, stop, wait_until
 
 WORKERS = 3
 LEARNERS = 6
@@ -62,21 +61,6 @@ def worker_pids(master: int) -> set[int]:
     return workers
 
 
-def wait_for(predicate, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def _answers(server: Server) -> bool:
-    try:
-        return httpx.get(f"{server.url}/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     port = free_port()
@@ -91,8 +75,8 @@ def server(tmp_path: Path) -> Iterator[Server]:
     )
     running = Server(f"http://127.0.0.1:{port}", tmp_path / "data" / "koshiki.sqlite3", master)
     try:
-        wait_for(lambda: _answers(running), 60, "the server")
-        wait_for(lambda: len(worker_pids(master.pid)) == WORKERS, 30, "every worker")
+        wait_until(lambda: responds(f"{running.url}/healthz"), 60, "the server", master)
+        wait_until(lambda: len(worker_pids(master.pid)) == WORKERS, 30, "every worker")
         yield running
     finally:
         stop(master)
@@ -134,16 +118,16 @@ def test_a_killed_worker_loses_no_acknowledged_answer(server: Server) -> None:
             for seed in range(LEARNERS)
         ]
         try:
-            wait_for(lambda: answered_more(0), 30, "answers before the kill")
+            wait_until(lambda: answered_more(0), 30, "answers before the kill")
             victim = max(worker_pids(server.master.pid))
             os.kill(victim, signal.SIGKILL)
             at_kill = len(tally.acknowledged)
-            wait_for(
+            wait_until(
                 lambda: len(worker_pids(server.master.pid) - {victim}) == WORKERS,
                 30,
                 "the master to replace the killed worker",
             )
-            wait_for(lambda: answered_more(at_kill), 30, "answers after the kill")
+            wait_until(lambda: answered_more(at_kill), 30, "answers after the kill")
         finally:
             finished.set()
         for learner in running:
