@@ -156,7 +156,9 @@ def test_gelu_matches_torch_exact_erf_form(x: list[float]) -> None:
 def test_gelu_keeps_full_relative_precision_in_the_tail(x: list[float]) -> None:
     y, dy_dx = gelu_definition(x)
     outputs = compute("gelu", x=x)
-    assert_close(outputs["y"], y, atol=0)
+    # Relative precision is defined down to the smallest normal double; below it a process
+    # may flush subnormals to zero (some native libraries turn that on when loaded).
+    assert_close(outputs["y"], y, atol=np.finfo(float).tiny)
     assert_close(outputs["dy_dx"], dy_dx, atol=1e-300)
 
 
