@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -68,4 +69,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)  # outermost: even a 413 or 500 gets the headers
     errors.install(app)
+    app.openapi = partial(api.openapi_schema, app)  # type: ignore[method-assign]
     return app

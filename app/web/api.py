@@ -2,8 +2,10 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Body, FastAPI, Query
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ValidationError
 
 from app import calculators, catalog, search
 from app.calculators import Calculator
@@ -161,15 +163,21 @@ def calculation(calculator: Calculator, inputs: Inputs) -> dict[str, Any]:
     }
 
 
-def _add_calculation_route(calculator: Calculator) -> None:
-    """One POST route per calculator, so OpenAPI documents each one's inputs."""
+calculation_docs = APIRouter(prefix="/api", tags=["api"])
+"""One POST operation per calculator, for the OpenAPI schema only (see `openapi_schema`).
 
-    def calculate(inputs: calculator.input_model) -> dict[str, Any]:  # type: ignore[name-defined]
+Requests are served by `calculate`, one route for every id: with a route each, a post was
+matched against every calculator's path in turn, and so was every page request after it.
+"""
+
+
+def _document_calculation(calculator: Calculator) -> None:
+    def calculate_one(inputs: calculator.input_model) -> dict[str, Any]:  # type: ignore[name-defined]
         return calculation(calculator, inputs)
 
-    router.add_api_route(
+    calculation_docs.add_api_route(
         f"/calculators/{calculator.id}",
-        calculate,
+        calculate_one,
         methods=["POST"],
         response_model=Calculation,
         responses=UNREADABLE_BODY,
@@ -185,9 +193,33 @@ def _add_calculation_route(calculator: Calculator) -> None:
 
 
 for _calculator in calculators.all_calculators():
-    _add_calculation_route(_calculator)
+    _document_calculation(_calculator)
 
 
-@router.post("/calculators/{calculator_id}", include_in_schema=False)
-def unknown_calculator(calculator_id: str) -> None:
-    raise HTTPException(404, f"no calculator has the id '{calculator_id}'")
+def validated_inputs(calculator: Calculator, body: Any) -> Inputs:
+    """The body as the calculator's inputs; a 422 like FastAPI's own when it is not."""
+    try:
+        return calculator.input_model.model_validate(body)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**item, "loc": ("body", *item["loc"])} for item in error.errors(include_url=False)]
+        ) from None
+
+
+@router.post("/calculators/{calculator_id}", response_model=Calculation, include_in_schema=False)
+def calculate(calculator_id: str, body: Annotated[Any, Body()]) -> dict[str, Any]:
+    """Every calculator's POST (documented one by one in `calculation_docs`)."""
+    calculator = calculator_or_404(calculator_id)
+    return calculation(calculator, validated_inputs(calculator, body))
+
+
+def openapi_schema(app: FastAPI) -> dict[str, Any]:
+    """The app's OpenAPI schema, with an operation for each calculator's POST."""
+    if app.openapi_schema is None:
+        app.openapi_schema = get_openapi(
+            title=app.title,
+            summary=app.summary,
+            version=app.version,
+            routes=[*app.routes, *calculation_docs.routes],
+        )
+    return app.openapi_schema

@@ -95,6 +95,15 @@ def test_unknown_calculator_is_404(readonly_client: TestClient) -> None:
     assert readonly_client.get("/api/calculators/nope").status_code == 404
 
 
+@pytest.mark.parametrize("body", ["[1, 2]", '"logits"', "{}"])
+def test_unknown_calculator_is_404_whatever_its_body(
+    readonly_client: TestClient, body: str
+) -> None:
+    response = post_raw(readonly_client, "nope", body)
+    assert response.status_code == 404
+    assert "nope" in response.json()["detail"]
+
+
 def bad_values_for(schema: dict[str, Any], field: str) -> list[tuple[str, Any]]:
     """Values of the wrong kind for `field`, chosen from its JSON Schema."""
     prop = schema["properties"][field]
@@ -234,6 +243,33 @@ def test_domain_errors_say_why(
 @pytest.mark.parametrize("body", ["not json", "[1, 2]", "", '{"logits": [1, 2'])
 def test_malformed_bodies_are_422_not_500(readonly_client: TestClient, body: str) -> None:
     assert post_raw(readonly_client, "softmax", body).status_code == 422
+
+
+def test_a_body_that_is_not_an_object_is_a_422_naming_the_body(
+    readonly_client: TestClient,
+) -> None:
+    detail = post_raw(readonly_client, "softmax", "[1, 2]").json()["detail"]
+    assert detail[0]["loc"] == ["body"]
+    assert "dictionary" in detail[0]["msg"]
+
+
+def test_a_body_that_is_not_json_text_is_a_422(readonly_client: TestClient) -> None:
+    response = readonly_client.post(
+        "/api/calculators/softmax",
+        content='{"logits": [1, 2]}',
+        headers={"content-type": "text/plain"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body"]
+
+
+def test_every_error_of_a_body_is_reported(readonly_client: TestClient) -> None:
+    body = {"logits": "abc", "temperature": "hot"}
+    detail = readonly_client.post("/api/calculators/softmax", json=body).json()["detail"]
+    assert {tuple(item["loc"][:2]) for item in detail} == {
+        ("body", "logits"),
+        ("body", "temperature"),
+    }
 
 
 @pytest.mark.databases
