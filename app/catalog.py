@@ -185,6 +185,21 @@ def load(session: Session, formulas_dir: Path) -> SyncReport:
     return sync_catalog(session, read_catalog(formulas_dir))
 
 
+Fingerprint = tuple[tuple[str | int, ...], ...]
+"""What the catalog holds: every card's (id, content hash) and every category's titles and
+place. Anything built from the catalog stays valid while its fingerprint is the same."""
+
+
+def fingerprint(session: Session) -> Fingerprint:
+    cards = session.execute(select(Formula.id, Formula.content_hash).order_by(Formula.id))
+    categories = session.execute(
+        select(Category.id, Category.title_ja, Category.title_en, Category.position).order_by(
+            Category.id
+        )
+    )
+    return tuple(tuple(row) for row in [*cards, *categories])
+
+
 def categories_with_formulas(session: Session, *, legends: bool = False) -> list[Category]:
     """Every category in display order, each with its formulas and their tags, and the
     symbols' legends when asked for.

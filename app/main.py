@@ -12,6 +12,7 @@ from app.config import Settings
 from app.db import make_engine, make_session_factory, schema_change, upgrade
 from app.web import api, errors, health, pages, playground, progress_page, quiz, sheet_page
 from app.web.learners import LearnerCookie
+from app.web.page_cache import PageCache
 from app.web.security import DEFAULT_BODY_LIMIT, SecurityHeaders
 from app.web.static import ImmutableStaticFiles
 from app.web.templating import STATIC_DIR, make_templates
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.writer_sessions = writer_sessions
     app.state.templates = make_templates()
+    app.state.page_cache = PageCache()
     app.mount("/static", ImmutableStaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(api.router)
     app.include_router(playground.api_router)

@@ -1,12 +1,15 @@
 """HTML pages: the catalog, a card with its live calculator, the language switch, API docs."""
 
+from collections.abc import Callable, Hashable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from app import calculators, catalog, progress, search
-from app.cards import LANGUAGES
+from app.cards import LANGUAGES, Language
 from app.models import Formula
 from app.web.deps import LANGUAGE_COOKIE, LanguageDep, SessionDep, formula_or_404
 from app.web.forms import field_of, form_fields, initial_texts, parse_form
@@ -23,6 +26,14 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     )
 
 
+def render_text(request: Request, template: str, **context: Any) -> str:
+    return request.app.state.templates.get_template(template).render(request=request, **context)
+
+
+def cached(request: Request, session: Session, key: Hashable, render: Callable[[], str]) -> str:
+    return request.app.state.page_cache.get(session, key, render)
+
+
 @router.get("/", response_class=HTMLResponse)
 def catalog_page(
     request: Request,
@@ -34,16 +45,25 @@ def catalog_page(
     """Every card grouped by category, or the cards matching a search; and what is due."""
     query = q.strip()
     results = catalog.formulas_by_id(session, search.search(session, query)) if query else None
-    categories = [] if query else catalog.categories_with_formulas(session)
+    listing = None if query else Markup(catalog_listing(request, session, lang))
     due = len(progress.due_cards(session, learner_id, progress.now()))
     return render(
+        request, "catalog.html", lang=lang, q=query, results=results, listing=listing, due=due
+    )
+
+
+def catalog_listing(request: Request, session: Session, lang: Language) -> str:
+    """Every category with its cards, as the catalog page lists them."""
+    return cached(
         request,
-        "catalog.html",
-        lang=lang,
-        q=query,
-        results=results,
-        categories=categories,
-        due=due,
+        session,
+        ("catalog", lang),
+        lambda: render_text(
+            request,
+            "_catalog_sections.html",
+            lang=lang,
+            categories=catalog.categories_with_formulas(session),
+        ),
     )
 
 
@@ -83,8 +103,15 @@ def formula_page(
     formula_id: str, request: Request, session: SessionDep, lang: LanguageDep
 ) -> Response:
     """A card: formula, legend, live calculator, variants, notes, mistakes, sources."""
-    formula = formula_or_404(session, formula_id)
-    return render(request, "formula.html", lang=lang, formula=formula, **calculator_state(formula))
+
+    def page() -> str:
+        formula = formula_or_404(session, formula_id)
+        state = calculator_state(formula)
+        return render_text(request, "formula.html", lang=lang, formula=formula, **state)
+
+    if request.url.query:  # the page links back to its own URL: keep only the plain one
+        return HTMLResponse(page())
+    return HTMLResponse(cached(request, session, ("card", formula_id, lang), page))
 
 
 async def _recomputed(

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import catalog, progress, quizzes
+from app.catalog import Fingerprint
 from app.models import Answer, Formula, Learner, QuizAttempt
 from app.quizzes import CardFacts, Kind
 from app.web.deps import LanguageDep, SessionDep, known_categories, writes
@@ -54,15 +55,12 @@ def card_facts(formula: Formula) -> CardFacts:
     )
 
 
-Fingerprint = tuple[tuple[str, str], ...]
-"""Every card's (id, content hash): what card facts, and so questions, depend on."""
 _facts_by_fingerprint: dict[Fingerprint, dict[str, CardFacts]] = {}
 
 
 def _catalog(session: Session) -> Fingerprint:
     """The catalog's fingerprint, with its card facts built once per catalog content."""
-    rows = session.execute(select(Formula.id, Formula.content_hash).order_by(Formula.id))
-    fingerprint = tuple((row.id, row.content_hash) for row in rows)
+    fingerprint = catalog.fingerprint(session)
     if fingerprint not in _facts_by_fingerprint:
         facts = {formula.id: card_facts(formula) for formula in catalog.all_formulas(session)}
         _facts_by_fingerprint.clear()  # a changed catalog makes the old facts useless
