@@ -25,7 +25,6 @@ MATHJAX_FONTS = [
     for name in ("Zero", "Main-Regular", "Math-Italic")
 ]
 """Fonts every formula needs: preloaded, they arrive while MathJax starts, not after."""
-MATHJAX_LAZY = "vendor/mathjax-3.2.2/ui/lazy.js"
 SWAGGER_JS = "vendor/swagger-ui-5.32.0/swagger-ui-bundle.js"
 SWAGGER_CSS = "vendor/swagger-ui-5.32.0/swagger-ui.css"
 
@@ -37,6 +36,8 @@ def _delimited(latex: str, display: bool) -> str:
 
 
 def tex(latex: str, display: bool = False) -> Markup:
+    """A formula in an element of class "math", as dollarmath wraps Markdown's: the page
+    hands MathJax those elements as they come into view (static/js/mathjax-config.js)."""
     return Markup(f'<span class="math">{_delimited(latex, display)}</span>')
 
 
@@ -109,7 +110,6 @@ def make_templates() -> Jinja2Templates:
         MATHJAX=MATHJAX,
         HTMX=HTMX,
         MATHJAX_FONTS=MATHJAX_FONTS,
-        MATHJAX_LAZY=MATHJAX_LAZY,
         csrf_token=csrf_token,
         text=text,
         layout=layout,

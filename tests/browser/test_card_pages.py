@@ -11,11 +11,26 @@ from tests.browser.conftest import wait_for_mathjax
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
+UNTYPESET = ".math:not(:has(mjx-container))"
+
+
+def scroll_through(page: Page) -> None:
+    """Scroll down a screen at a time, so that every formula comes into view and is typeset."""
+    page.evaluate(
+        """async () => {
+          for (let y = 0; y < document.body.scrollHeight; y += innerHeight) {
+            scrollTo(0, y);
+            await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+          }
+        }"""
+    )
+    expect(page.locator(UNTYPESET)).to_have_count(0)
 
 
 def assert_math_rendered_cleanly(page: Page) -> None:
     wait_for_mathjax(page)
     assert page.locator("mjx-container").count() > 0
+    scroll_through(page)
     assert page.locator("mjx-merror").count() == 0, page.locator("mjx-merror").all_inner_texts()
     text = page.locator("main").inner_text()
     assert "$$" not in text
@@ -54,6 +69,33 @@ def test_every_card_and_the_catalog_render_without_math_errors(
     for path in ["/", *(f"/formulas/{card_id}" for card_id in ids)]:
         page.goto(server.url + path)
         assert_math_rendered_cleanly(page)
+
+
+def test_only_the_formulas_near_the_screen_are_typeset_until_scrolled_to(
+    page: Page, server: LiveServer
+) -> None:
+    page.goto(f"{server.url}/formulas/adam")  # a long card: 106 formulas, most far below
+    wait_for_mathjax(page)
+    expect(page.locator(".equations mjx-container").first).to_be_visible()
+    below = page.locator(UNTYPESET)
+    assert below.count() > 40
+    last = page.locator(".math").last
+    expect(last.locator("mjx-container")).to_have_count(0)
+
+    last.scroll_into_view_if_needed()
+    expect(last.locator("mjx-container")).to_have_count(1)
+    assert page.locator("mjx-merror").count() == 0
+
+
+def test_math_that_htmx_swaps_in_is_typeset(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/formulas/softmax")
+    wait_for_mathjax(page)
+    page.evaluate(
+        r"""() => htmx.swap("#result", '<p><span class="math">\\(x^2\\)</span></p>',
+                            { swapStyle: "innerHTML" })"""
+    )
+    page.locator("#result").scroll_into_view_if_needed()
+    expect(page.locator("#result .math mjx-container")).to_have_count(1)
 
 
 def test_language_choice_survives_a_reload(page: Page, server: LiveServer) -> None:
