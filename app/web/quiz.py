@@ -129,13 +129,14 @@ def start_quiz(
     ids = _candidate_ids(session, settings)
     if settings.mode == "review":
         ids = progress.review_queue(session, learner_id, ids, now)[: settings.count]
-    known = _facts_by_fingerprint[_catalog(session)]
+    fingerprint = _catalog(session)
+    known = _facts_by_fingerprint[fingerprint]
     ids = [card_id for card_id in ids if card_id in known]
     seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
     try:
         if not ids:
             raise quizzes.QuizError("no card matches these settings")
-        _generate(session, ids, settings.count, settings.kind, seed)
+        _generated(fingerprint, tuple(ids), settings.count, tuple(settings.kind), seed)
     except quizzes.QuizError as error:
         return render(
             request, "error.html", status_code=422, lang=lang, status=422, message=str(error)
