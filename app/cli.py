@@ -69,6 +69,8 @@ def _load(settings: Settings, _arguments: argparse.Namespace) -> int:
 def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.serving import PROTOCOL
+
     _load(settings, arguments)  # fail here, with the card named, before listening
     # Done once here: the workers (and any replacement of a crashed one) need not repeat it.
     os.environ["KOSHIKI_PREPARE_ON_STARTUP"] = "false"
@@ -79,6 +81,7 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
         host=arguments.host,
         port=arguments.port,
         workers=arguments.workers,
+        http=PROTOCOL,
         timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
     )
     return 0

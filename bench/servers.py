@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from app.config import PROJECT_ROOT
+from app.serving import PROTOCOL
 from tests.processes import free_port, responds, stop, wait_until
 
 KOSHIKI = ["app.main:create_app", "--factory"]
@@ -23,7 +24,8 @@ def uvicorn(app: list[str], workers: int = 1, ready_path: str = "/healthz") -> I
             [
                 sys.executable, "-m", "uvicorn", *app,
                 "--host", "127.0.0.1", "--port", str(port),
-                "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+                "--workers", str(workers), "--http", PROTOCOL,
+                "--no-access-log", "--log-level", "warning",
             ],
             cwd=PROJECT_ROOT,
             env={**os.environ, "KOSHIKI_DATA_DIR": data_dir},

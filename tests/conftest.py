@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, make_url
 
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
+from app.serving import PROTOCOL
 from tests.processes import free_port, responds, stop, wait_until
 
 TEST_OUTPUT = PROJECT_ROOT / "test-output"
@@ -171,6 +172,7 @@ def live_server(settings: Settings, name: str, workers: int = 1) -> Iterator[Liv
     }
     command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
     options = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+    options += ["--http", PROTOCOL]
     with log_path.open("w") as log:
         process = subprocess.Popen(
             command + options, env=environment, stdout=log, stderr=subprocess.STDOUT
