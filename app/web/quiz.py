@@ -6,8 +6,10 @@ so the answer to a question is never in a page before the learner has answered i
 
 import secrets
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from threading import Lock
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
@@ -55,31 +57,43 @@ def card_facts(formula: Formula) -> CardFacts:
     )
 
 
-_facts_by_fingerprint: dict[Fingerprint, dict[str, CardFacts]] = {}
+@dataclass(frozen=True)
+class CatalogFacts:
+    """Every card's facts, for one catalog content; equal and hashed by its fingerprint."""
+
+    fingerprint: Fingerprint
+    cards: dict[str, CardFacts] = field(compare=False)
 
 
-def _catalog(session: Session) -> Fingerprint:
-    """The catalog's fingerprint, with its card facts built once per catalog content."""
+_latest_facts: list[CatalogFacts] = []
+_building_facts = Lock()
+
+
+def _catalog(session: Session) -> CatalogFacts:
+    """The catalog's card facts, built once per catalog content.
+
+    One thread builds them while the others wait: at start-up, requests that arrive
+    together would otherwise each load the whole catalog, all sharing one GIL.
+    """
     fingerprint = catalog.fingerprint(session)
-    if fingerprint not in _facts_by_fingerprint:
-        facts = {formula.id: card_facts(formula) for formula in catalog.all_formulas(session)}
-        _facts_by_fingerprint.clear()  # a changed catalog makes the old facts useless
-        _facts_by_fingerprint[fingerprint] = facts
-    return fingerprint
+    with _building_facts:
+        if not _latest_facts or _latest_facts[0].fingerprint != fingerprint:
+            facts = {formula.id: card_facts(formula) for formula in catalog.all_formulas(session)}
+            _latest_facts[:] = [CatalogFacts(fingerprint, facts)]  # drop the old catalog's
+        return _latest_facts[0]
 
 
 @lru_cache(maxsize=256)
 def _generated(
-    fingerprint: Fingerprint,
+    facts: CatalogFacts,
     card_ids: tuple[str, ...],
     count: int,
     kinds: tuple[Kind, ...],
     seed: int,
 ) -> tuple[quizzes.Question, ...]:
     """An attempt's questions: pure in its arguments, so each is built once, not per request."""
-    facts = _facts_by_fingerprint[fingerprint]
-    cards = [facts[card_id] for card_id in card_ids if card_id in facts]
-    return tuple(quizzes.generate(cards, count, kinds, seed, list(facts.values())))
+    cards = [facts.cards[card_id] for card_id in card_ids if card_id in facts.cards]
+    return tuple(quizzes.generate(cards, count, kinds, seed, list(facts.cards.values())))
 
 
 def _generate(
@@ -129,14 +143,13 @@ def start_quiz(
     ids = _candidate_ids(session, settings)
     if settings.mode == "review":
         ids = progress.review_queue(session, learner_id, ids, now)[: settings.count]
-    fingerprint = _catalog(session)
-    known = _facts_by_fingerprint[fingerprint]
-    ids = [card_id for card_id in ids if card_id in known]
+    facts = _catalog(session)
+    ids = [card_id for card_id in ids if card_id in facts.cards]
     seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
     try:
         if not ids:
             raise quizzes.QuizError("no card matches these settings")
-        _generated(fingerprint, tuple(ids), settings.count, tuple(settings.kind), seed)
+        _generated(facts, tuple(ids), settings.count, tuple(settings.kind), seed)
     except quizzes.QuizError as error:
         return render(
             request, "error.html", status_code=422, lang=lang, status=422, message=str(error)
