@@ -5,6 +5,8 @@ worked example) before anything is written, and the write is one transaction, so
 card never leaves a half-updated catalog behind.
 """
 
+import hashlib
+import json
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session, load_only, selectinload
 
 from app import calculators, search
 from app.cards import Card, CardError, KebabId, Localized, Strict, load_yaml, read_card
-from app.models import Category, Formula, Symbol, Tag, formula_tags
+from app.models import CatalogVersion, Category, Formula, Symbol, Tag, formula_tags
 
 
 class CategoryEntry(Strict):
@@ -144,6 +146,7 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     session.flush()
     session.execute(delete(Tag).where(~Tag.name.in_(select(formula_tags.c.tag))))
     session.execute(delete(Category).where(~Category.id.in_(select(Formula.category_id))))
+    _write_fingerprint(session)
     return report
 
 
@@ -185,19 +188,27 @@ def load(session: Session, formulas_dir: Path) -> SyncReport:
     return sync_catalog(session, read_catalog(formulas_dir))
 
 
-Fingerprint = tuple[tuple[str | int, ...], ...]
-"""What the catalog holds: every card's (id, content hash) and every category's titles and
-place. Anything built from the catalog stays valid while its fingerprint is the same."""
+Fingerprint = str
+"""What the catalog holds: a digest of every card's (id, content hash) and every category's
+titles and place. Anything built from the catalog stays valid while it is the same."""
 
 
 def fingerprint(session: Session) -> Fingerprint:
+    """The fingerprint the last load wrote; empty before any load."""
+    return session.scalar(select(CatalogVersion.fingerprint)) or ""
+
+
+def _write_fingerprint(session: Session) -> None:
     cards = session.execute(select(Formula.id, Formula.content_hash).order_by(Formula.id))
     categories = session.execute(
         select(Category.id, Category.title_ja, Category.title_en, Category.position).order_by(
             Category.id
         )
     )
-    return tuple(tuple(row) for row in [*cards, *categories])
+    content = json.dumps([list(row) for row in [*cards, *categories]], ensure_ascii=False)
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    if fingerprint(session) != digest:
+        session.merge(CatalogVersion(id=1, fingerprint=digest))
 
 
 def categories_with_formulas(session: Session, *, legends: bool = False) -> list[Category]:

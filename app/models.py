@@ -55,6 +55,17 @@ class Category(Base):
     formulas: Mapped[list["Formula"]] = relationship(back_populates="category")
 
 
+class CatalogVersion(Base):
+    """One row: the fingerprint of what the catalog holds, rewritten by every load that
+    changes it. Caches built from the catalog read it on every request, so it is one row
+    to read, not every card's."""
+
+    __tablename__ = "catalog_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+
+
 formula_tags = Table(
     "formula_tags",
     Base.metadata,

@@ -56,6 +56,29 @@ def test_an_edited_card_is_updated_and_a_removed_file_removes_its_card(
         assert "sgd" not in search.search(session, "SGD")  # gone from the search index too
 
 
+def fingerprint(sessions) -> str:
+    with sessions() as session:
+        return catalog.fingerprint(session)
+
+
+def test_the_fingerprint_changes_with_a_card_or_a_category_and_with_nothing_else(
+    sessions, formulas_dir: Path
+) -> None:
+    assert fingerprint(sessions) == ""  # migrated, never loaded
+    load(sessions, formulas_dir)
+    first = fingerprint(sessions)
+    load(sessions, formulas_dir)
+    assert fingerprint(sessions) == first
+    softmax = formulas_dir / "activations" / "softmax.md"
+    softmax.write_text(softmax.read_text().replace("Softmax with temperature", "Softmax (T)"))
+    load(sessions, formulas_dir)
+    edited = fingerprint(sessions)
+    categories = formulas_dir / "categories.yaml"
+    categories.write_text(categories.read_text().replace("Optimizers", "Optimisers", 1))
+    load(sessions, formulas_dir)
+    assert len({first, edited, fingerprint(sessions)}) == 3
+
+
 def test_a_failed_load_leaves_the_previous_catalog_intact(sessions, formulas_dir: Path) -> None:
     load(sessions, formulas_dir)
     before = (count(sessions, Formula), count(sessions, Symbol))
