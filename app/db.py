@@ -3,6 +3,7 @@
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from threading import Lock
 
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -69,8 +70,32 @@ def make_session_factory(engine: Engine, *, writer: bool = False) -> sessionmake
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work is committed together, or rolled back on any error."""
-    with factory() as session, session.begin():
+    with _writers_take_turns(factory.kw["bind"]), factory() as session, session.begin():
         yield session
+
+
+_sqlite_writers: dict[str, Lock] = {}
+
+
+@contextmanager
+def _writers_take_turns(bind: Engine) -> Iterator[None]:
+    """Make a process's writers to one SQLite file queue on a lock of its own.
+
+    Waiting in SQLite's busy handler, a writer sleeps in steps that grow to 100 ms and does
+    not know when the lock is free: with 64 clients on one worker, the slowest 1 % of
+    answers waited 4 s while later ones went first. Between processes it still decides.
+    """
+    options = bind.get_execution_options()
+    if bind.dialect.name != "sqlite" or options.get("sqlite_begin") != "IMMEDIATE":
+        yield
+        return
+    turn = _sqlite_writers.setdefault(str(bind.url), Lock())  # setdefault is atomic
+    if not turn.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+        raise TimeoutError(f"no turn to write to {bind.url.database} in time")
+    try:
+        yield
+    finally:
+        turn.release()
 
 
 def lock(session: Session, name: str) -> None:

@@ -2,6 +2,7 @@
 and an engine that serves as many concurrent requests as the server runs at once."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
@@ -90,3 +91,24 @@ def test_every_request_holding_a_reader_can_also_open_a_writer(engine) -> None:
     with ThreadPoolExecutor(REQUEST_THREADS) as requests:
         answered = list(requests.map(answer, range(REQUEST_THREADS)))
     assert answered == list(range(REQUEST_THREADS))
+
+
+def test_sqlite_writers_in_one_process_take_turns_without_busy_waiting(tmp_path) -> None:
+    engine = make_engine(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/k.db"))
+    migrate(engine)
+    # No busy timeout: a writer that found SQLite's lock taken would fail at once.
+    impatient = make_session_factory(engine.execution_options(sqlite_busy_timeout=0), writer=True)
+    all_started = threading.Barrier(8)
+
+    def write(index: int) -> None:
+        all_started.wait(timeout=20)
+        with transaction(impatient) as writer:
+            writer.add(Learner(id=f"{index:032x}", created_at=datetime.now(TOKYO)))
+            writer.flush()
+            time.sleep(0.01)  # holds the write lock while the others want it
+
+    with ThreadPoolExecutor(8) as threads:
+        list(threads.map(write, range(8)))
+    with make_session_factory(engine)() as session:
+        assert session.scalar(text("select count(*) from learners")) == 8
+    engine.dispose()
