@@ -4,15 +4,18 @@ import io
 import json
 import re
 import sqlite3
+import time
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
-from app import progress, quizzes
+from app import catalog, progress, quizzes
 from app.config import Settings
 from app.main import create_app
 from app.quizzes import Kind
@@ -109,6 +112,33 @@ def test_the_question_page_does_not_depend_on_the_answer(
     quiz_routes._generated.cache_clear()  # make the page use the altered questions
     assert learner.get(url).text == honest
     quiz_routes._generated.cache_clear()
+
+
+def test_requests_arriving_together_build_the_card_facts_once(
+    app,
+    learner: TestClient,  # noqa: ARG001 (its start-up loads the catalog)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    builds = []
+    all_formulas = catalog.all_formulas
+
+    def slow_all_formulas(session: Session) -> list:
+        builds.append(session)
+        time.sleep(0.05)  # long enough for every other request to arrive meanwhile
+        return all_formulas(session)
+
+    monkeypatch.setattr(catalog, "all_formulas", slow_all_formulas)
+    monkeypatch.setattr(quiz_routes, "_latest_facts", [])  # as in a worker just started
+
+    def facts(_: int) -> quiz_routes.CatalogFacts:
+        with app.state.sessions() as session:
+            return quiz_routes._catalog(session)
+
+    with ThreadPoolExecutor(8) as pool:
+        arrived = list(pool.map(facts, range(8)))
+    assert len(builds) == 1
+    assert all(each is arrived[0] for each in arrived)
+    assert "softmax" in arrived[0].cards
 
 
 def test_a_practice_quiz_gives_feedback_then_results(learner: TestClient) -> None:
