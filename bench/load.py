@@ -20,11 +20,16 @@ The load generator runs on the same machine and needs a core of its own: on 2 co
 servers get what is left, so absolute numbers are low; the calculator/bare ratio is the
 figure to compare.
 
-    python -m bench.load [--seconds 60] [--clients 64] [--think 1] [--workers 1]
+Each app runs one uvicorn worker per core by default, as a deployment on this machine would
+(`koshiki serve --workers N`): one Python process is one GIL, and the second core would
+otherwise serve only the load generator.
+
+    python -m bench.load [--seconds 60] [--clients 64] [--think 1] [--workers CORES]
 """
 
 import argparse
 import asyncio
+import os
 import random
 import re
 import statistics
@@ -177,7 +182,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between steps")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     arguments = parser.parse_args()
     seconds, clients, think = arguments.seconds, arguments.clients, arguments.think
     print(f"{clients} clients, {seconds:g} s per phase, {arguments.workers} uvicorn worker(s)")
