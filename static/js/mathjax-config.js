@@ -20,6 +20,7 @@ window.MathJax = {
     pageReady() {
       const typeset = typesetAll ? MathJax.startup.defaultPageReady() : typesetInView();
       return typeset.then(() => {
+        performance.mark("mathjax-ready"); // for timing from the navigation's start
         document.documentElement.dataset.mathjax = "ready";
       });
     },
