@@ -1,11 +1,15 @@
+import gc
 import http.client
 import socket
 import threading
 import time
 
 import uvicorn
+from fastapi.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
+from app.config import Settings
+from app.main import create_app
 from app.serving import NoDelayH11Protocol
 
 
@@ -34,3 +38,12 @@ def test_connections_to_a_socket_bound_for_several_workers_send_without_nagle() 
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_what_the_app_has_loaded_is_kept_out_of_full_collections_while_it_serves(
+    settings: Settings,
+) -> None:
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() > 10_000  # modules, the app, its templates
+    assert gc.get_freeze_count() == 0  # collectable again once it has shut down
