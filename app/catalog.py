@@ -5,7 +5,6 @@ worked example) before anything is written, and the write is one transaction, so
 card never leaves a half-updated catalog behind.
 """
 
-import hashlib
 import json
 import math
 from collections.abc import Collection, Sequence
@@ -19,7 +18,16 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, load_only, selectinload
 
 from app import calculators, search
-from app.cards import Card, CardError, KebabId, Localized, Strict, load_yaml, read_card
+from app.cards import (
+    Card,
+    CardError,
+    KebabId,
+    Localized,
+    Strict,
+    content_hash,
+    load_yaml,
+    read_card,
+)
 from app.models import CatalogVersion, Category, Formula, Symbol, Tag, formula_tags
 
 
@@ -206,7 +214,7 @@ def _write_fingerprint(session: Session) -> None:
         )
     )
     content = json.dumps([list(row) for row in [*cards, *categories]], ensure_ascii=False)
-    digest = hashlib.sha256(content.encode()).hexdigest()
+    digest = content_hash(content.encode())
     if fingerprint(session) != digest:
         session.merge(CatalogVersion(id=1, fingerprint=digest))
 

@@ -121,11 +121,11 @@ async def run(
     of CPU), and making 64 of them while others wait would hold the first requests back and
     then send them all at once, a burst that no learner makes.
     """
-    limits = httpx.Limits(max_connections=1)
+    options = {"base_url": url, "limits": httpx.Limits(max_connections=1), "timeout": 30}
     async with AsyncExitStack() as stack:
         learners = [
-            Learner(await stack.enter_async_context(httpx.AsyncClient(**client)), stats)
-            for client in [{"base_url": url, "limits": limits, "timeout": 30}] * clients
+            Learner(await stack.enter_async_context(httpx.AsyncClient(**options)), stats)
+            for _ in range(clients)
         ]
         deadline = time.monotonic() + seconds
 

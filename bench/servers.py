@@ -2,14 +2,12 @@
 
 import os
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from app.config import PROJECT_ROOT
-from app.serving import PROTOCOL
-from tests.processes import free_port, responds, stop, wait_until
+from tests.processes import free_port, responds, stop, uvicorn_command, wait_until
 
 KOSHIKI = ["app.main:create_app", "--factory"]
 BARE = ["bench.bare:app"]
@@ -21,15 +19,10 @@ def uvicorn(app: list[str], workers: int = 1, ready_path: str = "/healthz") -> I
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="koshiki-bench-") as data_dir:
         process = subprocess.Popen(
-            [
-                sys.executable, "-m", "uvicorn", *app,
-                "--host", "127.0.0.1", "--port", str(port),
-                "--workers", str(workers), "--http", PROTOCOL,
-                "--no-access-log", "--log-level", "warning",
-            ],
+            [*uvicorn_command(app, port, workers), "--no-access-log", "--log-level", "warning"],
             cwd=PROJECT_ROOT,
             env={**os.environ, "KOSHIKI_DATA_DIR": data_dir},
-        )  # fmt: skip
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until(lambda: responds(url + ready_path), 120, f"the server for {url}", process)

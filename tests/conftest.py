@@ -10,7 +10,6 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,8 +23,7 @@ from sqlalchemy import create_engine, make_url
 
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
-from app.serving import PROTOCOL
-from tests.processes import free_port, responds, stop, wait_until
+from tests.processes import free_port, responds, stop, uvicorn_command, wait_until
 
 TEST_OUTPUT = PROJECT_ROOT / "test-output"
 BACKENDS = ("sqlite", "postgresql")
@@ -170,13 +168,9 @@ def live_server(settings: Settings, name: str, workers: int = 1) -> Iterator[Liv
         "KOSHIKI_DATA_DIR": str(settings.data_dir),
         "KOSHIKI_DATABASE_URL": settings.database_url,
     }
-    command = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory"]
-    options = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    options += ["--http", PROTOCOL]
+    command = uvicorn_command(["app.main:create_app", "--factory"], port, workers)
     with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command + options, env=environment, stdout=log, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
 
     def started() -> bool:

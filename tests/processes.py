@@ -2,9 +2,12 @@
 
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable
+
+from app.serving import PROTOCOL
 
 
 def free_port() -> int:
@@ -45,3 +48,12 @@ def stop(process: subprocess.Popen, seconds: float = 15) -> None:
         process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def uvicorn_command(app: list[str], port: int, workers: int) -> list[str]:
+    """uvicorn serving `app` on 127.0.0.1 as `koshiki serve` does, with `workers` processes."""
+    return [
+        sys.executable, "-m", "uvicorn", *app,
+        "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(workers), "--http", PROTOCOL,
+    ]  # fmt: skip
