@@ -3,7 +3,7 @@
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from app import catalog
@@ -17,13 +17,28 @@ WORKER_STARTUP_SECONDS = 30
 than a worker needs to import the app on a busy machine: it was killed and restarted forever."""
 
 
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`, or a message saying so."""
+
+    def parse(text: str) -> int:
+        try:
+            number = int(text)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}")
+        return number
+
+    return parse
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="koshiki", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="migrate, load the catalog, then serve the app")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--port", type=whole_number(1, 65535), default=8000)
+    serve.add_argument("--workers", type=whole_number(1, 64), default=1)
     commands.add_parser("load", help="migrate the database and load formulas/ into it")
     commands.add_parser("check", help="validate every card and recompute its worked example")
     deck = commands.add_parser("export-anki", help="write an Anki deck (.apkg) of the cards")

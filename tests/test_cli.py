@@ -117,3 +117,16 @@ def test_export_anki_refuses_an_unknown_category_naming_the_option(
     assert main(["export-anki", str(deck), "--category", "cnn", "--category", "nope"]) == 1
     assert "--category: no category has the id 'nope'" in capsys.readouterr().err
     assert not deck.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--workers", "0"), ("--workers", "-2"), ("--workers", "two"), ("--port", "99999")],
+)
+def test_serve_refuses_a_bad_worker_count_or_port_naming_the_option(
+    option: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", option, value])
+    assert exited.value.code == 2
+    assert f"argument {option}: expected a whole number from 1 to" in capsys.readouterr().err
