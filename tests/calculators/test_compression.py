@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from torch.ao.quantization import MinMaxObserver
 from torch.nn.utils import prune
@@ -131,10 +131,14 @@ def test_quantization_matches_torch_fake_quantize(case: dict) -> None:
 
 
 @given(quantization_cases())
+@example({"x": [2.00001], "scale": 4.0, "zero_point": 64, "dtype": "uint8"})
 def test_quantization_matches_torch_quantize_per_tensor_away_from_ties(case: dict) -> None:
     x = np.asarray(case["x"], dtype=np.float32).astype(float).tolist()  # torch needs float32
-    ratio = np.asarray(x) / case["scale"]
-    assume(np.all(np.abs(ratio - np.floor(ratio) - 0.5) > 1e-6))  # ties: see the next test
+    # torch rounds r / S + Z in float32, where a value a few ulps from a tie (2.00001 / 4 + 64)
+    # is a tie: keep away from ties by more than float32 resolves there (see the next test).
+    shifted = np.asarray(x) / case["scale"] + case["zero_point"]
+    resolution = 4 * np.spacing(np.abs(shifted).astype(np.float32)).astype(float)
+    assume(np.all(np.abs(shifted - np.floor(shifted) - 0.5) > resolution))
     outputs = compute("affine-quantization", **{**case, "x": x})
     torch_dtype = {"uint8": torch.quint8, "int8": torch.qint8}[case["dtype"]]
     with warnings.catch_warnings():
