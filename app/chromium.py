@@ -6,7 +6,6 @@ page can be asked to finish its own work (typeset its math) before it is printed
 """
 
 import base64
-import fcntl
 import json
 import os
 import select
@@ -21,7 +20,9 @@ from typing import Any, BinaryIO
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking")
 FALLBACK = Path("/usr/bin/chromium")
-_COMMANDS_FD, _REPLIES_FD = 3, 4
+_MOVE_PIPE_AND_EXEC = 'exec "$0" "$@" 3<&0 4>&1 0</dev/null 1>/dev/null'
+"""Run by /bin/sh: Chromium ($0, with its options) reading commands from the shell's stdin on
+fd 3 and answering on fd 4, where `--remote-debugging-pipe` expects them."""
 
 
 class ChromiumError(Exception):
@@ -96,28 +97,24 @@ def launch(chromium: Path, timeout: float) -> Iterator[Browser]:
     """Headless Chromium with a throwaway profile, answering within `timeout` seconds in all."""
     commands_read, commands_write = os.pipe()
     replies_read, replies_write = os.pipe()
-
-    def wire_pipe() -> None:  # runs in the child: Chromium expects the pipe on fds 3 and 4
-        # copied above both targets first, so one dup2 cannot overwrite the other's source
-        commands = fcntl.fcntl(commands_read, fcntl.F_DUPFD, 10)
-        replies = fcntl.fcntl(replies_write, fcntl.F_DUPFD, 10)
-        os.dup2(commands, _COMMANDS_FD)
-        os.dup2(replies, _REPLIES_FD)
-
     with (
         tempfile.TemporaryDirectory(prefix="koshiki-chromium-") as profile,
         open(commands_write, "wb") as commands,
         open(replies_read, "rb", buffering=0) as replies,
     ):
         try:
+            # The pipe goes in as the shell's stdin and stdout, which subprocess connects
+            # without running Python in the child; the shell moves it onto fds 3 and 4. A
+            # preexec_fn doing the move could deadlock the child whenever this process has
+            # other threads (the subprocess documentation warns of it), and `koshiki sheet`
+            # serves the app from one.
             process = subprocess.Popen(
-                [str(chromium), *FLAGS, "--remote-debugging-pipe", f"--user-data-dir={profile}"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
+                ["/bin/sh", "-c", _MOVE_PIPE_AND_EXEC, str(chromium), *FLAGS,
+                 "--remote-debugging-pipe", f"--user-data-dir={profile}"],
+                stdin=commands_read,
+                stdout=replies_write,
                 stderr=subprocess.DEVNULL,
-                preexec_fn=wire_pipe,
-                pass_fds=(_COMMANDS_FD, _REPLIES_FD),
-            )
+            )  # fmt: skip
         finally:
             os.close(commands_read)
             os.close(replies_write)

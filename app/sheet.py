@@ -19,6 +19,8 @@ from app.web.deps import LANGUAGE_COOKIE
 
 TIMEOUT_SECONDS = 300.0
 """For the whole print: about 20 s on an idle two-core machine, 90 s on a busy one."""
+SHUTDOWN_SECONDS = 10
+"""How long the server serving Chromium may take to finish its requests once printed."""
 
 # Resolves once the sheet is laid out: static/js/sheet.js marks <html data-sheet="ready"> after
 # MathJax has typeset every formula. Then the fonts must be in. It resolves to null when every
@@ -86,7 +88,9 @@ def serving(app: FastAPI) -> Iterator[str]:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))  # bound here, so no other process can take the port
     port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="error", timeout_graceful_shutdown=SHUTDOWN_SECONDS)
+    )
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [listener]}, name="koshiki-sheet", daemon=True
     )
@@ -100,5 +104,5 @@ def serving(app: FastAPI) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join()
+        thread.join(2 * SHUTDOWN_SECONDS)  # a daemon: a server stuck in shutdown ends with us
         listener.close()
