@@ -14,16 +14,32 @@ pytestmark = pytest.mark.browser
 UNTYPESET = ".math:not(:has(mjx-container))"
 
 
+FRAME_PATIENCE_MS = 5_000
+SCROLL_A_SCREEN_AT_A_TIME = """async (patience) => {
+  const frame = () => new Promise((done) => requestAnimationFrame(done));
+  const drawn = () => frame().then(frame).then(() => true);
+  const late = () => new Promise((done) => setTimeout(() => done(false), patience));
+  for (let y = 0; y < document.body.scrollHeight; y += innerHeight) {
+    scrollTo(0, y);
+    if (!(await Promise.race([drawn(), late()]))) return false;
+  }
+  return true;
+}"""
+"""Resolves to false if a screen was not drawn in time."""
+
+
 def scroll_through(page: Page) -> None:
-    """Scroll down a screen at a time, so that every formula comes into view and is typeset."""
-    page.evaluate(
-        """async () => {
-          for (let y = 0; y < document.body.scrollHeight; y += innerHeight) {
-            scrollTo(0, y);
-            await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
-          }
-        }"""
-    )
+    """Scroll down a screen at a time, so that every formula comes into view and is typeset.
+
+    Headless Chromium on a loaded machine now and then stops drawing a page for good, and so
+    stops its IntersectionObserver too; a frame awaited without a bound then never comes.
+    A page that stopped drawing is loaded again, once: loaded anew, it draws.
+    """
+    if not page.evaluate(SCROLL_A_SCREEN_AT_A_TIME, FRAME_PATIENCE_MS):
+        page.reload()
+        wait_for_mathjax(page)
+        drawn = page.evaluate(SCROLL_A_SCREEN_AT_A_TIME, FRAME_PATIENCE_MS)
+        assert drawn, f"{page.url} stopped drawing twice"
     expect(page.locator(UNTYPESET)).to_have_count(0)
 
 
