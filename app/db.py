@@ -1,12 +1,14 @@
 """Database engine, sessions, locks and migrations: SQLite by default, or PostgreSQL."""
 
 import hashlib
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from threading import Lock
 
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alembic import command
@@ -16,13 +18,20 @@ WRITER = {"sqlite_begin": "IMMEDIATE"}
 """Execution options of a session that will write: on SQLite it takes the write lock at
 BEGIN, so concurrent writers queue (busy_timeout) instead of failing when a read
 transaction cannot be upgraded to a write."""
-BUSY_TIMEOUT_MS = 30_000
-"""How long a SQLite writer queues for the write lock before failing; under load (64
-clients on 2 cores) 5 s was not always enough."""
+LOCK_TIMEOUT_MS = 30_000
+"""How long a transaction waits for a lock before failing with `DatabaseBusy`: SQLite's
+write lock, or a PostgreSQL row or advisory lock, which would otherwise wait for ever.
+Under load (64 clients on 2 cores) 5 s was not always enough."""
 SCHEMA_LOCK = "koshiki:schema"
 """Taken by migrations and catalog loads, so that processes starting at once take turns."""
-SCHEMA_WRITER = {**WRITER, "sqlite_busy_timeout": 300_000}
+SCHEMA_WRITER = {**WRITER, "lock_timeout_ms": 300_000}
 """A schema change waits as long as another process's first catalog load may take."""
+_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
+
+
+class DatabaseBusy(Exception):
+    """A lock stayed taken for longer than the transaction's lock timeout: try again."""
+
 
 POOL = {"pool_size": 10, "max_overflow": -1}
 """A request that writes holds two connections, its reader and its writer: with a capped
@@ -34,7 +43,9 @@ thread of its request thread pool (40 by default); extra ones are closed when re
 def make_engine(settings: Settings) -> Engine:
     if not settings.is_sqlite:
         # A server may close idle connections (restart, failover): test them before use.
-        return create_engine(settings.database_url, pool_pre_ping=True, **POOL)
+        engine = create_engine(settings.database_url, pool_pre_ping=True, **POOL)
+        event.listen(engine, "begin", _postgresql_lock_timeout)
+        return engine
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.database_url, **POOL)
     event.listen(engine, "connect", _sqlite_pragmas)
@@ -53,13 +64,29 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
+def _lock_timeout_ms(connection: Connection) -> int:
+    # Set per transaction, so that the long wait of a schema change never outlives it in
+    # the connection pool.
+    return int(connection.get_execution_options().get("lock_timeout_ms", LOCK_TIMEOUT_MS))
+
+
 def _sqlite_begin(connection: Connection) -> None:
-    options = connection.get_execution_options()
-    # Writers queue instead of failing at once; set per transaction, so that the long wait
-    # of a schema change never outlives it in the connection pool.
-    timeout = options.get("sqlite_busy_timeout", BUSY_TIMEOUT_MS)
-    connection.exec_driver_sql(f"PRAGMA busy_timeout={int(timeout)}")
-    connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")
+    # Writers queue instead of failing at once.
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={_lock_timeout_ms(connection)}")
+    begin = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {begin}")
+
+
+def _postgresql_lock_timeout(connection: Connection) -> None:
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {_lock_timeout_ms(connection)}")
+
+
+def is_lock_timeout(error: OperationalError) -> bool:
+    """Whether the database gave up waiting for a lock (SQLite: busy; PostgreSQL: 55P03)."""
+    cause = error.orig
+    if isinstance(cause, sqlite3.OperationalError):
+        return cause.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # any extended BUSY code
+    return getattr(cause, "sqlstate", None) == _LOCK_NOT_AVAILABLE
 
 
 def make_session_factory(engine: Engine, *, writer: bool = False) -> sessionmaker[Session]:
@@ -90,8 +117,8 @@ def _writers_take_turns(bind: Engine) -> Iterator[None]:
         yield
         return
     turn = _sqlite_writers.setdefault(str(bind.url), Lock())  # setdefault is atomic
-    if not turn.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
-        raise TimeoutError(f"no turn to write to {bind.url.database} in time")
+    if not turn.acquire(timeout=LOCK_TIMEOUT_MS / 1000):
+        raise DatabaseBusy(f"no turn to write to {bind.url.database} in time")
     try:
         yield
     finally:

@@ -97,7 +97,7 @@ def test_sqlite_writers_in_one_process_take_turns_without_busy_waiting(tmp_path)
     engine = make_engine(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/k.db"))
     migrate(engine)
     # No busy timeout: a writer that found SQLite's lock taken would fail at once.
-    impatient = make_session_factory(engine.execution_options(sqlite_busy_timeout=0), writer=True)
+    impatient = make_session_factory(engine.execution_options(lock_timeout_ms=0), writer=True)
     all_started = threading.Barrier(8)
 
     def write(index: int) -> None:

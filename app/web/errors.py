@@ -3,9 +3,11 @@
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from app.calculators import InvalidInput
+from app.db import DatabaseBusy, is_lock_timeout
 from app.web.deps import get_language
 
 
@@ -33,6 +35,7 @@ async def _http_error(request: Request, error: HTTPException) -> Response:
         "error.html",
         {"lang": language, "status": error.status_code, "message": error.detail},
         status_code=error.status_code,
+        headers=error.headers,
     )
 
 
@@ -47,7 +50,24 @@ async def _validation_error(request: Request, error: RequestValidationError) -> 
     return await _http_error(request, HTTPException(422, message))
 
 
+BUSY = HTTPException(
+    503, "The database is busy: try again in a moment.", headers={"Retry-After": "5"}
+)
+
+
+async def _busy(request: Request, _error: DatabaseBusy) -> Response:
+    return await _http_error(request, BUSY)
+
+
+async def _database_error(request: Request, error: OperationalError) -> Response:
+    if not is_lock_timeout(error):
+        raise error  # a server error after all: logged, and a plain 500
+    return await _http_error(request, BUSY)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidInput, _invalid_input)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DatabaseBusy, _busy)
+    app.add_exception_handler(OperationalError, _database_error)

@@ -8,14 +8,16 @@ import time
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, make_url
 from sqlalchemy.orm import Session
 
-from app import catalog, progress, quizzes
+from app import catalog, db, progress, quizzes
 from app.config import Settings
 from app.main import create_app
 from app.quizzes import Kind
@@ -139,6 +141,39 @@ def test_requests_arriving_together_build_the_card_facts_once(
     assert len(builds) == 1
     assert all(each is arrived[0] for each in arrived)
     assert "softmax" in arrived[0].cards
+
+
+@contextmanager
+def writes_blocked(settings: Settings) -> Iterator[None]:
+    """Another client holds what every learner's write needs, until the block ends."""
+    if settings.is_sqlite:
+        holder = sqlite3.connect(make_url(settings.database_url).database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # the database's write lock
+        try:
+            yield
+        finally:
+            holder.close()
+        return
+    engine = create_engine(settings.database_url)
+    with engine.connect() as holder:
+        holder.exec_driver_sql("LOCK TABLE learners IN ACCESS EXCLUSIVE MODE")
+        yield
+    engine.dispose()
+
+
+def test_a_write_kept_waiting_for_a_lock_is_a_503_to_retry_not_a_hang(
+    learner: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "LOCK_TIMEOUT_MS", 300)
+    with writes_blocked(settings):
+        started = time.monotonic()
+        refused = learner.get("/quiz/start", params={"seed": 1, "count": 3})
+        waited = time.monotonic() - started
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "5"
+    assert "The database is busy: try again in a moment." in refused.text
+    assert waited < 10
+    start(learner, seed=1, count=3)  # free again: the same request goes through
 
 
 def test_a_practice_quiz_gives_feedback_then_results(learner: TestClient) -> None:
