@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -89,6 +90,7 @@ def generate(
     if not cards:
         raise QuizError("no card to ask about")
     pool = cards if pool is None else pool
+    kinds = [kind for kind in kinds if _pool_allows(kind, pool)]
     rng = np.random.default_rng(seed)
     questions: list[Question] = []
     order: list[int] = []
@@ -97,7 +99,7 @@ def generate(
         if not order:
             order = list(rng.permutation(len(cards)))
         card = cards[order.pop()]
-        possible = [kind for kind in kinds if _can_ask(kind, card, pool)]
+        possible = [kind for kind in kinds if _card_allows(kind, card)]
         attempts += 1
         if attempts > 20 * count + len(cards):
             raise QuizError("no question of the chosen kinds can be made from these cards")
@@ -108,15 +110,25 @@ def generate(
     return questions
 
 
-def _can_ask(kind: Kind, card: CardFacts, cards: Sequence[CardFacts]) -> bool:
+def _pool_allows(kind: Kind, pool: Sequence[CardFacts]) -> bool:
+    """Whether the pool holds enough wrong options for a question of this kind."""
+    if kind is Kind.SYMBOL:
+        return len(_all_meanings(pool)) >= OPTIONS_PER_QUESTION
+    if kind is Kind.NAME:
+        return len(pool) >= OPTIONS_PER_QUESTION
+    return True
+
+
+def _card_allows(kind: Kind, card: CardFacts) -> bool:
+    """Whether the card has what a question of this kind asks about."""
     if kind is Kind.COMPUTE:
         calculator = calculators.get(card.calculator or "")
         return calculator is not None and calculator.sample is not None
     if kind is Kind.COMPLETE:
         return bool(brace_groups(card.latex))
     if kind is Kind.SYMBOL:
-        return bool(card.symbols) and len(_all_meanings(cards)) >= OPTIONS_PER_QUESTION
-    return len(cards) >= OPTIONS_PER_QUESTION
+        return bool(card.symbols)
+    return True
 
 
 def _compute(
@@ -177,7 +189,7 @@ def _symbol(
 ) -> Question:
     shown = _symbols_in_formula(card)
     symbol, meaning = shown[int(rng.integers(len(shown)))]
-    others = [Option(text=m) for m in _all_meanings(cards) if m["en"] != meaning["en"]]
+    others = [m for m in _all_meanings(cards) if m["en"] != meaning["en"]]
     rng.shuffle(others)
     return _multiple_choice(
         index,
@@ -185,7 +197,7 @@ def _symbol(
         card,
         {"symbol": symbol, "latex": card.latex},
         Option(text=meaning),
-        others,
+        [Option(text=m) for m in others[: OPTIONS_PER_QUESTION - 1]],
         rng,
     )
 
@@ -231,23 +243,27 @@ def _distinct(
     candidates: Sequence[Option], exclude: set[str], rng: np.random.Generator
 ) -> list[Option]:
     """Options whose TeX differs from each other and from `exclude`; mistakes come first."""
-    seen = set(exclude)
+    seen = {_normalized(term) for term in exclude}
     chosen = []
     for option in candidates:
         key = _normalized(option.math or "")
-        if key and key not in {_normalized(s) for s in seen}:
-            seen.add(option.math or "")
+        if key and key not in seen:
+            seen.add(key)
             chosen.append(option)
     head, tail = chosen[:2], chosen[2:]
     rng.shuffle(tail)  # keep the mistake-derived ones, vary the rest
     return head + tail
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
 def _normalized(latex: str) -> str:
-    return re.sub(r"\s+", "", latex)
+    return _WHITESPACE.sub("", latex)
 
 
-def brace_groups(latex: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=4096)  # a complete-the-formula question scans every card's formula
+def brace_groups(latex: str) -> tuple[tuple[int, int], ...]:
     """Spans of the contents of every `{…}` group worth masking (3+ visible characters)."""
     spans, stack = [], []
     for position, character in enumerate(latex):
@@ -258,7 +274,7 @@ def brace_groups(latex: str) -> list[tuple[int, int]]:
             start = stack.pop()
             if len(_normalized(latex[start:position])) >= 3:
                 spans.append((start, position))
-    return spans
+    return tuple(spans)
 
 
 def _differing_span(correct: str, wrong: str) -> tuple[int, int]:
@@ -276,7 +292,7 @@ def _differing_span(correct: str, wrong: str) -> tuple[int, int]:
 
 
 def _group_around_a_mistake(
-    card: CardFacts, groups: list[tuple[int, int]]
+    card: CardFacts, groups: Sequence[tuple[int, int]]
 ) -> tuple[int, int] | None:
     """The smallest group holding what a wrong form changes, so its mistake is an option."""
     for wrong, _ in card.wrong_forms:

@@ -1,5 +1,6 @@
 """Question generation and grading, as plain functions over the shipped catalog."""
 
+import hashlib
 import re
 
 import pytest
@@ -58,6 +59,35 @@ def test_the_same_seed_gives_the_same_questions_in_the_same_order() -> None:
     other = quizzes.generate(CARDS, 20, list(Kind), seed=2027)
     assert [described(q) for q in first] == [described(q) for q in again]
     assert [described(q) for q in first] != [described(q) for q in other]
+
+
+FIXED_CARDS = [
+    CardFacts(
+        id=f"card-{n}",
+        category="ab"[n % 2],
+        title={"ja": f"公式{n}", "en": f"Formula {n}"},
+        latex=rf"y_{{{n}}} = \frac{{a_{n} + b}}{{c + {n}}} + \sqrt{{d_{n}}}",
+        symbols=(
+            (f"a_{n}", {"ja": f"係数{n}", "en": f"coefficient {n}"}),
+            ("b", {"ja": "偏り", "en": "bias"}),
+            (f"d_{n}", {"ja": f"分散{n}", "en": f"variance {n}"}),
+        ),
+        wrong_forms=(
+            (rf"y_{{{n}}} = \frac{{a_{n} - b}}{{c + {n}}}", {"ja": "符号", "en": "sign"}),
+        ),
+    )
+    for n in range(8)
+]
+
+
+def test_an_attempt_gets_the_same_questions_from_its_seed_in_every_release() -> None:
+    # An attempt stores only its seed and settings, so a change to how questions are drawn
+    # would change the questions of attempts in progress. Over cards that never change,
+    # this digest moves with any such change.
+    kinds = [Kind.COMPLETE, Kind.SYMBOL, Kind.NAME]
+    questions = quizzes.generate(FIXED_CARDS, 12, kinds, seed=7)
+    digest = hashlib.sha256(repr([described(q) for q in questions]).encode()).hexdigest()
+    assert digest == "423912a231f587e760a0f4b1baf5892b4afd3c6367d0b576ca1caabd3a539e15"
 
 
 def test_a_compute_answer_is_the_calculators_output() -> None:
