@@ -1,6 +1,7 @@
 """What a learner sees in a real browser: rendered math, live results, remembered language."""
 
 import json
+import time
 import urllib.request
 from pathlib import Path
 
@@ -52,6 +53,21 @@ def assert_math_rendered_cleanly(page: Page) -> None:
     assert "$$" not in text
     assert "\\[" not in text
     assert "\\(" not in text
+
+
+def test_a_page_that_stops_drawing_is_loaded_again_then_checked(
+    page: Page, server: LiveServer
+) -> None:
+    page.goto(f"{server.url}/formulas/adam")
+    wait_for_mathjax(page)
+    page.evaluate("() => { window.requestAnimationFrame = () => 0; }")  # no frame ever comes
+    loads: list[str] = []
+    page.on("load", lambda loaded: loads.append(loaded.url))
+    started = time.monotonic()
+    scroll_through(page)
+    assert loads == [f"{server.url}/formulas/adam"]
+    assert time.monotonic() - started < 30
+    assert page.locator("mjx-container").count() > 0
 
 
 def test_card_page_renders_math_and_recomputes_as_the_learner_types(
