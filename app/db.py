@@ -43,8 +43,15 @@ thread of its request thread pool (40 by default); extra ones are closed when re
 def make_engine(settings: Settings) -> Engine:
     if not settings.is_sqlite:
         # A server may close idle connections (restart, failover): test them before use.
-        engine = create_engine(settings.database_url, pool_pre_ping=True, **POOL)
-        event.listen(engine, "begin", _postgresql_lock_timeout)
+        # Each connection waits LOCK_TIMEOUT_MS for a lock; a transaction that may wait
+        # longer (a schema change) says so itself, so others pay no extra round trip.
+        engine = create_engine(
+            settings.database_url,
+            pool_pre_ping=True,
+            connect_args={"options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
+            **POOL,
+        )
+        event.listen(engine, "begin", _postgresql_begin)
         return engine
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine(settings.database_url, **POOL)
@@ -64,21 +71,19 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.close()
 
 
-def _lock_timeout_ms(connection: Connection) -> int:
-    # Set per transaction, so that the long wait of a schema change never outlives it in
-    # the connection pool.
-    return int(connection.get_execution_options().get("lock_timeout_ms", LOCK_TIMEOUT_MS))
-
-
 def _sqlite_begin(connection: Connection) -> None:
-    # Writers queue instead of failing at once.
-    connection.exec_driver_sql(f"PRAGMA busy_timeout={_lock_timeout_ms(connection)}")
-    begin = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-    connection.exec_driver_sql(f"BEGIN {begin}")
+    options = connection.get_execution_options()
+    # Writers queue instead of failing at once; set per transaction, so that the long wait
+    # of a schema change never outlives it in the connection pool.
+    timeout = options.get("lock_timeout_ms", LOCK_TIMEOUT_MS)
+    connection.exec_driver_sql(f"PRAGMA busy_timeout={int(timeout)}")
+    connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")
 
 
-def _postgresql_lock_timeout(connection: Connection) -> None:
-    connection.exec_driver_sql(f"SET LOCAL lock_timeout = {_lock_timeout_ms(connection)}")
+def _postgresql_begin(connection: Connection) -> None:
+    timeout = connection.get_execution_options().get("lock_timeout_ms")
+    if timeout is not None:  # this transaction's own, for as long as it lasts
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {int(timeout)}")
 
 
 def is_lock_timeout(error: OperationalError) -> bool:

@@ -162,18 +162,19 @@ def writes_blocked(settings: Settings) -> Iterator[None]:
 
 
 def test_a_write_kept_waiting_for_a_lock_is_a_503_to_retry_not_a_hang(
-    learner: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(db, "LOCK_TIMEOUT_MS", 300)
-    with writes_blocked(settings):
-        started = time.monotonic()
-        refused = learner.get("/quiz/start", params={"seed": 1, "count": 3})
-        waited = time.monotonic() - started
-    assert refused.status_code == 503
-    assert refused.headers["retry-after"] == "5"
-    assert "The database is busy: try again in a moment." in refused.text
-    assert waited < 10
-    start(learner, seed=1, count=3)  # free again: the same request goes through
+    monkeypatch.setattr(db, "LOCK_TIMEOUT_MS", 300)  # before the app makes its engine
+    with TestClient(create_app(settings)) as learner:
+        with writes_blocked(settings):
+            started = time.monotonic()
+            refused = learner.get("/quiz/start", params={"seed": 1, "count": 3})
+            waited = time.monotonic() - started
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "5"
+        assert "The database is busy: try again in a moment." in refused.text
+        assert waited < 10
+        start(learner, seed=1, count=3)  # free again: the same request goes through
 
 
 def test_a_practice_quiz_gives_feedback_then_results(learner: TestClient) -> None:
