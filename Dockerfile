@@ -3,6 +3,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 KOSHIKI_DATA_DIR=/data
 WORKDIR /app
 
+# Node.js typesets the formulas on the server as the catalog loads (app/typesetting.py).
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs \
+  && rm -rf /var/lib/apt/lists/*
+
 COPY pyproject.toml README.md ./
 COPY app ./app
 RUN pip install --no-cache-dir -e .

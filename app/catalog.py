@@ -154,7 +154,7 @@ def sync_catalog(session: Session, catalog: Catalog) -> SyncReport:
     session.flush()
     session.execute(delete(Tag).where(~Tag.name.in_(select(formula_tags.c.tag))))
     session.execute(delete(Category).where(~Category.id.in_(select(Formula.category_id))))
-    _write_fingerprint(session)
+    write_fingerprint(session)
     return report
 
 
@@ -197,8 +197,9 @@ def load(session: Session, formulas_dir: Path) -> SyncReport:
 
 
 Fingerprint = str
-"""What the catalog holds: a digest of every card's (id, content hash) and every category's
-titles and place. Anything built from the catalog stays valid while it is the same."""
+"""What the catalog holds: a digest of every card's (id, content hash), every category's
+titles and place, and which formulas are typeset for them (app/typesetting.py). Anything
+built from the catalog stays valid while it is the same."""
 
 
 def fingerprint(session: Session) -> Fingerprint:
@@ -206,14 +207,16 @@ def fingerprint(session: Session) -> Fingerprint:
     return session.scalar(select(CatalogVersion.fingerprint)) or ""
 
 
-def _write_fingerprint(session: Session) -> None:
+def write_fingerprint(session: Session) -> None:
+    """Of every card and category, and of the formulas typeset for them."""
     cards = session.execute(select(Formula.id, Formula.content_hash).order_by(Formula.id))
     categories = session.execute(
         select(Category.id, Category.title_ja, Category.title_en, Category.position).order_by(
             Category.id
         )
     )
-    content = json.dumps([list(row) for row in [*cards, *categories]], ensure_ascii=False)
+    typeset = session.scalar(select(CatalogVersion.math_digest)) or ""
+    content = json.dumps([typeset, *map(list, [*cards, *categories])], ensure_ascii=False)
     digest = content_hash(content.encode())
     if fingerprint(session) != digest:
         session.merge(CatalogVersion(id=1, fingerprint=digest))

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     formulas_dir: Path = PROJECT_ROOT / "formulas"
     prepare_on_startup: bool = True
     """Apply migrations and load the catalog when the app starts."""
+    node: str = "node"
+    """The Node.js program that typesets formulas on the server as the catalog loads;
+    empty: leave them to MathJax in the browser."""
     secret_key: str = ""
     """Signs the learner cookie; empty means a random key kept in `data_dir/secret_key`."""
     environment: Literal["development", "production"] = "development"

@@ -8,7 +8,7 @@ from functools import partial
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from app import catalog
+from app import catalog, typesetting
 from app.config import Settings
 from app.db import make_engine, make_session_factory, schema_change, upgrade
 from app.web import api, errors, health, pages, playground, progress_page, quiz, sheet_page
@@ -20,15 +20,19 @@ from app.web.templating import STATIC_DIR, make_templates
 
 
 def prepare(settings: Settings, engine: Engine) -> catalog.SyncReport:
-    """Migrate the schema and load the catalog; raises CatalogError naming any bad card.
+    """Migrate the schema, load the catalog and typeset its formulas; raises CatalogError
+    naming any bad card.
 
     Safe when several workers or instances start at once: they take turns (`schema_change`),
-    and whoever comes second finds the schema current and every card unchanged.
+    and whoever comes second finds the schema current, every card unchanged and the
+    formulas typeset.
     """
-    checked = catalog.read_catalog(settings.formulas_dir)  # the slow part: before the lock
+    checked = catalog.read_catalog(settings.formulas_dir)  # slow: before the lock
     with schema_change(engine) as session:
         upgrade(session)
-        return catalog.sync_catalog(session, checked)
+        report = catalog.sync_catalog(session, checked)
+        typesetting.update(session, checked.cards, settings.node)
+        return report
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -64,6 +64,20 @@ class CatalogVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
+    math_digest: Mapped[str] = mapped_column(String(64), default="")
+    """Which formulas `math_html` holds typeset (app/typesetting.py); empty: none."""
+    math_stylesheet: Mapped[str] = mapped_column(Text, default="")
+    """The CSS that the typeset formulas need: MathJax's, for just their characters."""
+
+
+class MathHtml(Base):
+    """A formula of the catalog typeset on the server, as MathJax's CommonHTML."""
+
+    __tablename__ = "math_html"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    """A digest of the TeX and of whether it is displayed (`typesetting.math_key`)."""
+    html: Mapped[str] = mapped_column(Text)
 
 
 formula_tags = Table(

@@ -22,9 +22,9 @@ TIMEOUT_SECONDS = 300.0
 SHUTDOWN_SECONDS = 10
 """How long the server serving Chromium may take to finish its requests once printed."""
 
-# Resolves once the sheet is laid out: static/js/sheet.js marks <html data-sheet="ready"> after
-# MathJax has typeset every formula. Then the fonts must be in. It resolves to null when every
-# formula rendered, else to what went wrong.
+# Resolves once the sheet is laid out: static/js/sheet.js marks <html data-sheet="ready"> once
+# every formula is typeset (on the server, or by MathJax). Then the fonts must be in. It
+# resolves to null when every formula rendered, else to what went wrong.
 SHEET_READY = """
 new Promise((resolve) => {
   const root = document.documentElement;

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, make_url
 
 from app.config import PROJECT_ROOT, Settings
 from app.main import create_app
+from app.markdown import Math
 from tests.processes import free_port, responds, stop, uvicorn_command, wait_until
 
 TEST_OUTPUT = PROJECT_ROOT / "test-output"
@@ -134,6 +135,13 @@ def readonly_client(
             yield test_client
 
 
+def typeset_html(client: TestClient, math: Math) -> str | None:
+    """The formula as the app's server typeset it for its pages, if it did."""
+    with client.app.state.sessions() as session:
+        typeset = client.app.state.page_cache.typeset(session)
+    return typeset.get(math) if typeset else None
+
+
 @pytest.fixture(scope="session")
 def test_output() -> Path:
     TEST_OUTPUT.mkdir(exist_ok=True)
@@ -167,6 +175,7 @@ def live_server(settings: Settings, name: str, workers: int = 1) -> Iterator[Liv
         **os.environ,
         "KOSHIKI_DATA_DIR": str(settings.data_dir),
         "KOSHIKI_DATABASE_URL": settings.database_url,
+        "KOSHIKI_NODE": settings.node,
     }
     command = uvicorn_command(["app.main:create_app", "--factory"], port, workers)
     with log_path.open("w") as log:

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Hashable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from app import calculators, catalog, progress, search
 from app.cards import LANGUAGES, Language
 from app.models import Formula
+from app.typesetting import TypesetMath
 from app.web.deps import LANGUAGE_COOKIE, LanguageDep, SessionDep, formula_or_404
 from app.web.forms import field_of, form_fields, initial_texts, parse_form
 from app.web.learners import LearnerDep
+from app.web.static import IMMUTABLE
 from app.web.templating import SWAGGER_CSS, SWAGGER_JS
 
 router = APIRouter(include_in_schema=False)
@@ -22,12 +24,19 @@ A_YEAR = 365 * 24 * 3600
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     return request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=status_code
+        request, template, {"typeset": typeset(request), **context}, status_code=status_code
     )
 
 
 def render_text(request: Request, template: str, **context: Any) -> str:
-    return request.app.state.templates.get_template(template).render(request=request, **context)
+    page = request.app.state.templates.get_template(template)
+    return page.render(request=request, typeset=typeset(request), **context)
+
+
+def typeset(request: Request) -> TypesetMath | None:
+    """The catalog's formulas as the server typeset them, which templates show as they are."""
+    with request.app.state.sessions() as session:
+        return request.app.state.page_cache.typeset(session)
 
 
 def cached(request: Request, session: Session, key: Hashable, render: Callable[[], str]) -> str:
@@ -163,6 +172,19 @@ def switch_language(language: str, next: str = "/") -> Response:
             LANGUAGE_COOKIE, language, max_age=A_YEAR, samesite="lax", httponly=True
         )
     return response
+
+
+@router.get("/math.css")
+def math_stylesheet(
+    session: SessionDep, request: Request, v: Annotated[str, Query(max_length=64)] = ""
+) -> Response:
+    """The stylesheet of the formulas typeset on the server: kept for a year under the
+    version its URL names (`typeset.version`), checked again under any other."""
+    typeset = request.app.state.page_cache.typeset(session)
+    if typeset is None:
+        raise HTTPException(404, "No formulas are typeset on the server.")
+    cache = IMMUTABLE if v == typeset.version else "no-cache"
+    return Response(typeset.stylesheet, media_type="text/css", headers={"Cache-Control": cache})
 
 
 @router.get("/docs", response_class=HTMLResponse)

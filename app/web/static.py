@@ -5,6 +5,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 A_YEAR = 365 * 24 * 3600
+IMMUTABLE = f"public, max-age={A_YEAR}, immutable"
 
 
 VERSIONED = "vendor/"
@@ -16,5 +17,5 @@ class ImmutableStaticFiles(StaticFiles):
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         if b"v=" in scope.get("query_string", b"") or path.startswith(VERSIONED):
-            response.headers["Cache-Control"] = f"public, max-age={A_YEAR}, immutable"
+            response.headers["Cache-Control"] = IMMUTABLE
         return response

@@ -1,18 +1,21 @@
 """The Jinja2 environment: Markdown with protected math, localisation, hashed asset URLs."""
 
 import hashlib
-from functools import cache
+from collections.abc import Callable
+from functools import cache, lru_cache
 from typing import Any
 
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from markupsafe import Markup, escape
-from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from app.config import PROJECT_ROOT
+from app.markdown import MATH_TOKENS, Math
+from app.markdown import parser as markdown_parser
 from app.plots import Text
+from app.typesetting import TypesetMath
 from app.web.charts import PATTERNS, layout
 from app.web.i18n import translate
 from app.web.learners import csrf_token
@@ -35,33 +38,55 @@ def _delimited(latex: str, display: bool) -> str:
     return f"{opening}{escape(latex)}{closing}"
 
 
-def tex(latex: str, display: bool = False) -> Markup:
-    """A formula in an element of class "math", as dollarmath wraps Markdown's: the page
-    hands MathJax those elements as they come into view (static/js/mathjax-config.js)."""
-    return Markup(f'<span class="math">{_delimited(latex, display)}</span>')
+def math_html(typeset: TypesetMath | None, math: Math) -> str:
+    """The formula as the server typeset it, or else its TeX for MathJax in the browser."""
+    html = typeset.get(math) if typeset else None
+    return html if html is not None else _delimited(*math)
 
 
-def _render_math(content: str, options: dict[str, Any]) -> str:
-    return _delimited(content, options["display_mode"])
+@pass_context
+def tex(context: Context, latex: str, display: bool = False) -> Markup:
+    """A formula in an element of class "math", as Markdown's are: the page hands MathJax
+    those it finds untypeset as they come into view (static/js/mathjax-config.js)."""
+    html = math_html(context.get("typeset"), (latex, display))
+    return Markup(f'<span class="math">{html}</span>')
 
 
-# Raw HTML is off: card text is content, never markup. dollarmath lifts $…$ and $$…$$
-# out before Markdown sees them, so `_`, `*` and `\` in TeX reach MathJax untouched.
-_markdown = (
-    MarkdownIt("commonmark", {"html": False})
-    .enable("table")
-    .use(dollarmath_plugin, renderer=_render_math, double_inline=True, allow_digits=False)
-)
+def _math_rule(element: str, kind: str, display: bool) -> Callable[..., str]:
+    """How dollarmath's tokens render, with the formulas typeset (`env["typeset"]`)."""
+
+    def render(_renderer: Any, tokens: list[Token], index: int, _options: Any, env: Any) -> str:
+        html = math_html(env.get("typeset"), (tokens[index].content.strip(), display))
+        return f'<{element} class="math {kind}">{html}</{element}>'
+
+    return render
 
 
-@cache
-def markdown(text: str) -> Markup:
-    return Markup(_markdown.render(text))
+_markdown = markdown_parser()
+for _token, (_element, _kind) in {
+    "math_inline": ("span", "inline"),
+    "math_inline_double": ("div", "inline"),
+    "math_block": ("div", "block"),
+    "math_block_label": ("div", "block"),
+}.items():
+    _markdown.add_render_rule(_token, _math_rule(_element, _kind, MATH_TOKENS[_token]))
 
 
-@cache
-def markdown_inline(text: str) -> Markup:
-    return Markup(_markdown.renderInline(text))
+@lru_cache(maxsize=16_384)  # all the card text, twice over; old typesetting ages out
+def _rendered(text: str, inline: bool, typeset: TypesetMath | None) -> Markup:
+    env = {"typeset": typeset}
+    html = _markdown.renderInline(text, env) if inline else _markdown.render(text, env)
+    return Markup(html)
+
+
+@pass_context
+def markdown(context: Context, text: str) -> Markup:
+    return _rendered(text, False, context.get("typeset"))
+
+
+@pass_context
+def markdown_inline(context: Context, text: str) -> Markup:
+    return _rendered(text, True, context.get("typeset"))
 
 
 @cache

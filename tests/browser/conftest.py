@@ -7,6 +7,9 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
+from app.config import Settings
+from tests.conftest import LiveServer, live_server
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 LOOPBACK = {"127.0.0.1", "localhost"}
@@ -20,6 +23,14 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def server_without_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server with no Node.js to typeset formulas: MathJax typesets them all in the browser."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("without-node"), node="")
+    with live_server(settings, "without-node") as running:
+        yield running
 
 
 @pytest.fixture

@@ -6,6 +6,12 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from app.config import Settings
+from app.main import create_app
+from tests.conftest import typeset_html
+
+SOFTMAX = r"y_k = \frac{\exp(z_k / T)}{\sum_{j=1}^{K} \exp(z_j / T)}"
+
 
 def test_catalog_groups_cards_by_category_in_japanese_by_default(client: TestClient) -> None:
     page = client.get("/").text
@@ -14,8 +20,37 @@ def test_catalog_groups_cards_by_category_in_japanese_by_default(client: TestCli
     assert "最適化手法" in page
     assert page.index('id="activations"') < page.index('id="optimizers"')
     assert "ソフトマックス関数（温度付き）" in page
-    assert r"\[y_k = \frac{\exp(z_k / T)}" in page  # formulas delimited for MathJax
     assert "$$" not in page
+
+
+def test_formulas_arrive_typeset_by_the_server(client: TestClient) -> None:
+    softmax = typeset_html(client, (SOFTMAX, True))
+    assert softmax is not None
+    assert softmax.startswith('<mjx-container class="MathJax" jax="CHTML"')
+    assert 'display="true"' in softmax.split(">")[0]
+    assert "<mjx-assistive-mml" in softmax  # MathML for screen readers
+    for path in ("/", "/formulas/softmax", "/sheet"):
+        page = client.get(path).text
+        assert softmax in page, path
+        assert r"\[" not in page, path  # no formula left to MathJax
+        assert r"\(" not in page, path
+        version = re.search(r'<link rel="stylesheet" href="/math\.css\?v=(\w+)">', page)
+        assert version is not None, path
+    stylesheet = client.get("/math.css", params={"v": version.group(1)})
+    assert stylesheet.headers["content-type"].startswith("text/css")
+    assert "immutable" in stylesheet.headers["cache-control"]
+    assert "mjx-c.mjx-c1D466.TEX-I::before" in stylesheet.text  # the y of y_k
+    assert client.get("/math.css", params={"v": "old"}).headers["cache-control"] == "no-cache"
+
+
+def test_without_node_formulas_are_left_to_mathjax_in_the_browser(settings: Settings) -> None:
+    with TestClient(create_app(settings.model_copy(update={"node": ""}))) as client:
+        page = client.get("/formulas/softmax").text
+        assert typeset_html(client, (SOFTMAX, True)) is None
+        assert rf"\[{html.escape(SOFTMAX, quote=False)}\]" in page  # delimited for MathJax
+        assert "mjx-container" not in page
+        assert "/math.css" not in page
+        assert client.get("/math.css").status_code == 404
 
 
 def test_language_switch_is_remembered(client: TestClient) -> None:
@@ -131,6 +166,9 @@ def test_pages_preload_the_fonts_mathjax_fetches(readonly_client: TestClient) ->
         assert readonly_client.get(preload).status_code == 200, preload
     assert "MathJax_Main-Regular.woff" in page
     assert "ui/lazy.js" not in page  # formulas in view are chosen by static/js/mathjax-config.js
+    # MathJax itself is loaded by static/js/mathjax-config.js only if a formula needs it.
+    assert 'data-mathjax="/static/vendor/mathjax-3.2.2/tex-chtml.js?v=' in page
+    assert '<script defer src="/static/vendor/mathjax-3.2.2' not in page
 
 
 def test_static_assets_with_a_hash_are_cached_for_a_year(client: TestClient) -> None:

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from app.catalog import read_catalog
 from app.config import Settings
+from tests.conftest import typeset_html
 
 CARDS = [card for card, _digest in read_catalog(Settings().formulas_dir).cards]
 
@@ -27,7 +28,7 @@ def test_sheet_has_every_card_with_all_its_formula_lines_and_legend(
     assert sum(block.count("<li>") for block in legend) == sum(len(c.symbols) for c in CARDS)
     softmax = next(card for card in CARDS if card.id == "softmax")
     assert softmax.title.ja in page
-    assert html.escape(softmax.latex[0], quote=False) in page  # delimited for MathJax
+    assert typeset_html(readonly_client, (softmax.latex[0], True)) in page
     assert "js/sheet.js" in page  # fits wide formulas and says when the sheet is ready
 
 
