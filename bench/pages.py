@@ -1,9 +1,10 @@
-"""Time until MathJax has typeset a page, in headless Chromium against a real server.
+"""Time until a page's formulas are drawn, in headless Chromium against a real server.
 
 For each page: cold (a fresh browser context, empty cache) and warm (the same context,
 loaded again), the median of --runs. The time is the page's own: from the start of the
 navigation (as a click on a link would start it) to the `mathjax-ready` performance mark
-that static/js/mathjax-config.js sets when MathJax is done. The harness waits for
+that static/js/mathjax-config.js sets when the formulas in view are typeset (on the server,
+or by MathJax in the browser) and MathJax's fonts are in. The harness waits for
 `html[data-mathjax="ready"]` set at the same moment; what it measures itself also counts
 driving the browser from another process (about 50 ms here), which no learner waits for.
 
@@ -51,7 +52,7 @@ def main() -> None:
     with uvicorn(KOSHIKI) as url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         typeset_ms(browser, url + "/")  # the server's first render fills its caches
-        print(f"median of {arguments.runs} runs, ms until MathJax is ready")
+        print(f"median of {arguments.runs} runs, ms until the formulas in view are drawn")
         print("| page | cold | warm | requests when warm | target |\n|---|---:|---:|---:|---|")
         for name, (path, target) in PAGES.items():
             runs = [typeset_ms(browser, url + path) for _ in range(arguments.runs)]
