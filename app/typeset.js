@@ -2,7 +2,7 @@
 // (static/vendor/mathjax-3.2.2, through its Node.js entry point). Run by app/typesetting.py:
 //
 //   node app/typeset.js MATHJAX_DIR FONT_URL < {"math": [[tex, display], ...]}
-//   > {"html": [...one per formula, in order...], "stylesheet": "..."}
+//   > {"html": [...one per formula, in order, null if it failed...], "stylesheet": "..."}
 //
 // The stylesheet covers exactly the characters of the batch (adaptiveCSS), so a batch is
 // the whole catalog: its pages then need this one stylesheet and MathJax's fonts.
@@ -32,7 +32,14 @@ async function main() {
   const html = [];
   for (const [tex, display] of math) {
     // The promise form loads TeX extensions (\boldsymbol, \cancel, ...) as they are met.
-    html.push(adaptor.outerHTML(await MathJax.tex2chtmlPromise(tex, { display })));
+    // TeX errors come back typeset, as MathJax shows them; what throws (a \require of an
+    // extension that is not there) is left to the browser: null, and said on stderr.
+    try {
+      html.push(adaptor.outerHTML(await MathJax.tex2chtmlPromise(tex, { display })));
+    } catch (error) {
+      process.stderr.write(`${JSON.stringify(tex)}: ${error.message.split("\n")[0]}\n`);
+      html.push(null);
+    }
   }
   const stylesheet = adaptor.textContent(MathJax.chtmlStylesheet());
   process.stdout.write(JSON.stringify({ html, stylesheet }));

@@ -161,7 +161,10 @@ def _run_mathjax(node: str, math: list[Math], digest: str) -> TypesetMath | None
             raise ValueError(done.stderr.strip())
         reply = json.loads(done.stdout)
         html = dict(zip(map(math_key, math), reply["html"], strict=True))
-        return TypesetMath(html, reply["stylesheet"], digest)
+        if failed := [key for key, item in html.items() if item is None]:
+            logger.warning("%d formula(s) left to the browser:\n%s", len(failed), done.stderr)
+        typeset = {key: item for key, item in html.items() if item is not None}
+        return TypesetMath(typeset, reply["stylesheet"], digest)
     except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError) as error:
         logger.warning("formulas will be typeset in the browser: %s", error)
         return None

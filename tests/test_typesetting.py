@@ -136,6 +136,19 @@ def test_when_node_fails_it_is_logged_and_nothing_is_typeset(
     assert reason in caplog.text
 
 
+def test_a_formula_that_cannot_be_typeset_is_left_to_the_browser_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = (r"\require{nosuchpackage} y", False)
+    with caplog.at_level(logging.WARNING, logger="app.typesetting"):
+        typeset = typesetting._run_mathjax("node", [("x^2", False), broken], "digest")
+    assert typeset is not None
+    assert typeset.get(("x^2", False)) is not None
+    assert typeset.get(broken) is None
+    assert "1 formula(s) left to the browser" in caplog.text
+    assert "nosuchpackage" in caplog.text
+
+
 def test_without_node_the_catalog_loads_and_nothing_is_typeset(settings: Settings) -> None:
     settings = settings.model_copy(update={"node": ""})
     engine = make_engine(settings)
