@@ -18,6 +18,7 @@ STRINGS: dict[str, dict[Language, str]] = {
     "results_for": {"ja": "検索結果", "en": "Results for"},
     "no_results": {"ja": "一致するカードはありません。", "en": "No card matches."},
     "cards_count": {"ja": "枚", "en": "cards"},
+    "tex_source": {"ja": "TeX ソース（コピー用）", "en": "TeX source (to copy)"},
     "legend": {"ja": "記号の意味", "en": "Legend"},
     "symbol": {"ja": "記号", "en": "Symbol"},
     "meaning": {"ja": "意味", "en": "Meaning"},

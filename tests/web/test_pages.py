@@ -43,6 +43,14 @@ def test_formulas_arrive_typeset_by_the_server(client: TestClient) -> None:
     assert client.get("/math.css", params={"v": "old"}).headers["cache-control"] == "no-cache"
 
 
+def test_a_card_offers_its_formulas_tex_to_copy(client: TestClient) -> None:
+    """Formulas typeset on the server carry no MathJax menu to show their TeX."""
+    page = client.get("/formulas/softmax").text
+    source = re.search(r'<details class="tex-source">(.*?)</details>', page, re.DOTALL)
+    assert source is not None
+    assert f"<pre><code>{html.escape(SOFTMAX)}</code></pre>" in source.group(1)
+
+
 def test_without_node_formulas_are_left_to_mathjax_in_the_browser(settings: Settings) -> None:
     with TestClient(create_app(settings.model_copy(update={"node": ""}))) as client:
         page = client.get("/formulas/softmax").text
