@@ -28,8 +28,11 @@ from app.config import PROJECT_ROOT
 from app.markdown import Math, math_in
 from app.models import CatalogVersion, MathHtml
 
-MATHJAX_DIR = PROJECT_ROOT / "static" / "vendor" / "mathjax-3.2.2"
-FONT_URL = "/static/vendor/mathjax-3.2.2/output/chtml/fonts/woff-v2"
+MATHJAX = "vendor/mathjax-3.2.2"
+"""The one MathJax release, under static/: the browser's and the server's."""
+MATHJAX_DIR = PROJECT_ROOT / "static" / MATHJAX
+FONTS = f"{MATHJAX}/output/chtml/fonts/woff-v2"
+FONT_URL = f"/static/{FONTS}"
 SCRIPT = PROJECT_ROOT / "app" / "typeset.js"
 TIMEOUT_SECONDS = 300
 """The whole catalog takes 5 s on an idle machine of two cores."""

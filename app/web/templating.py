@@ -11,6 +11,7 @@ from jinja2.runtime import Context
 from markdown_it.token import Token
 from markupsafe import Markup, escape
 
+from app import typesetting
 from app.config import PROJECT_ROOT
 from app.markdown import MATH_TOKENS, Math
 from app.markdown import parser as markdown_parser
@@ -21,11 +22,10 @@ from app.web.i18n import translate
 from app.web.learners import csrf_token
 
 STATIC_DIR = PROJECT_ROOT / "static"
-MATHJAX = "vendor/mathjax-3.2.2/tex-chtml.js"
+MATHJAX = f"{typesetting.MATHJAX}/tex-chtml.js"
 HTMX = "vendor/htmx-2.0.11/htmx.min.js"
 MATHJAX_FONTS = [
-    f"vendor/mathjax-3.2.2/output/chtml/fonts/woff-v2/MathJax_{name}.woff"
-    for name in ("Zero", "Main-Regular", "Math-Italic")
+    f"{typesetting.FONTS}/MathJax_{name}.woff" for name in ("Zero", "Main-Regular", "Math-Italic")
 ]
 """Fonts every formula needs: preloaded, they arrive while MathJax starts, not after."""
 SWAGGER_JS = "vendor/swagger-ui-5.32.0/swagger-ui-bundle.js"
