@@ -28,10 +28,11 @@ def prepare(settings: Settings, engine: Engine) -> catalog.SyncReport:
     formulas typeset.
     """
     checked = catalog.read_catalog(settings.formulas_dir)  # slow: before the lock
+    math = typesetting.catalog_math(checked.cards)  # so is reading the cards' formulas
     with schema_change(engine) as session:
         upgrade(session)
         report = catalog.sync_catalog(session, checked)
-        typesetting.update(session, checked.cards, settings.node)
+        typesetting.update(session, math, settings.node)
         return report
 
 

@@ -90,15 +90,19 @@ def _math_of(card: Card, digest: str) -> frozenset[Math]:
     return _math_by_card_digest[digest]
 
 
-def update(session: Session, cards: Iterable[tuple[Card, str]], node: str) -> bool:
-    """Have the database hold the formulas of the cards (each with its file's digest)
-    typeset; True if that changed anything.
+def catalog_math(cards: Iterable[tuple[Card, str]]) -> list[Math]:
+    """Every formula of the cards (each with its file's digest), in a fixed order."""
+    return sorted(set().union(*(_math_of(card, digest) for card, digest in cards)))
 
-    Typesets only when the cards' formulas differ from those already held, all of them at
-    once (the stylesheet covers the characters of all). Held typesetting is kept when
-    Node.js is missing or fails: a formula it lacks is typeset in the browser.
+
+def update(session: Session, math: list[Math], node: str) -> bool:
+    """Have the database hold the catalog's formulas (`catalog_math`) typeset; True if that
+    changed anything.
+
+    Typesets only when the formulas differ from those already held, all of them at once
+    (the stylesheet covers the characters of all). Held typesetting is kept when Node.js
+    is missing or fails: a formula it lacks is typeset in the browser.
     """
-    math = sorted(set().union(*(_math_of(card, digest) for card, digest in cards)))
     digest = _digest(math)
     version = session.get_one(CatalogVersion, 1)
     if version.math_digest == digest or not node:
@@ -123,10 +127,13 @@ def stored(session: Session) -> TypesetMath | None:
     return TypesetMath(html, version.math_stylesheet, version.math_digest)
 
 
+_TYPESETTER = json.dumps([MATHJAX, SCRIPT.read_text(), FONT_URL])
+"""What typesets the formulas: a different release or script typesets them anew."""
+
+
 def _digest(math: list[Math]) -> str:
-    """Of the formulas, and of the MathJax and the script that typeset them."""
-    content = json.dumps([MATHJAX_DIR.name, SCRIPT.read_text(), FONT_URL, math])
-    return hashlib.sha256(content.encode()).hexdigest()
+    """Of the formulas, and of what typesets them."""
+    return hashlib.sha256(json.dumps([_TYPESETTER, math]).encode()).hexdigest()
 
 
 _typeset_before: dict[str, TypesetMath] = {}

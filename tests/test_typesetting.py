@@ -50,13 +50,13 @@ def test_every_formula_a_page_shows_is_typeset(settings: Settings) -> None:
             for path in paths:
                 for opening, tex in DELIMITED.findall(client.get(path).text):
                     shown.add((html.unescape(tex), opening == r"\["))
-    found = set().union(*(typesetting.card_math(card) for card, _ in CATALOG.cards))
+    found = set(typesetting.catalog_math(CATALOG.cards))
     assert len(shown) > 3000
     assert shown <= found, sorted(shown - found)[:5]
 
 
 def test_every_formula_typesets_without_an_error(typeset: TypesetMath) -> None:
-    found = set().union(*(typesetting.card_math(card) for card, _ in CATALOG.cards))
+    found = typesetting.catalog_math(CATALOG.cards)
     assert len(typeset.html) == len(found)
     for math in found:
         formula = typeset.get(math)
@@ -116,7 +116,8 @@ def test_an_unchanged_catalog_is_not_typeset_again(
 
     monkeypatch.setattr(typesetting, "_typeset", must_not_run)
     with make_session_factory(engine)() as session:
-        assert not typesetting.update(session, CATALOG.cards, settings.node)
+        math = typesetting.catalog_math(CATALOG.cards)
+        assert not typesetting.update(session, math, settings.node)
     engine.dispose()
 
 

@@ -111,7 +111,8 @@ function typesetPage() {
   return left.length ? typeset(left) : Promise.resolve();
 }
 
-typesetPage()
+// Resolves when the formulas in view are drawn; other scripts wait on it (sheet.js).
+window.formulasDrawn = typesetPage()
   .then(() => document.fonts.ready) // MathJax's fonts, for the formulas typeset on the server
   .then(() => {
     performance.mark("mathjax-ready"); // for timing from the navigation's start

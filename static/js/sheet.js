@@ -1,9 +1,9 @@
-// The formula sheet: once its formulas are typeset and drawn (static/js/mathjax-config.js
-// marks <html data-mathjax="ready">), record each formula's width in ems of its own font
-// size. Ems do not change between screen and print, so the stylesheet can shrink a wide
-// formula to fit whatever column it lands in (see .sheet-equation in app.css).
-// <html data-sheet="ready"> then says the sheet can be printed.
-function measureFormulas() {
+// The formula sheet: once its formulas are typeset and drawn (static/js/mathjax-config.js),
+// record each formula's width in ems of its own font size. Ems do not change between screen
+// and print, so the stylesheet can shrink a wide formula to fit whatever column it lands in
+// (see .sheet-equation in app.css). <html data-sheet="ready"> then says the sheet can be
+// printed.
+window.formulasDrawn.then(() => {
   for (const equation of document.querySelectorAll(".sheet-equation")) {
     const math = equation.querySelector("mjx-math");
     if (!math) continue;
@@ -11,16 +11,4 @@ function measureFormulas() {
     equation.style.setProperty("--formula-ems", (math.getBoundingClientRect().width / em).toFixed(3));
   }
   document.documentElement.dataset.sheet = "ready";
-}
-
-function whenFormulasAreDrawn(then) {
-  const page = document.documentElement;
-  if (page.dataset.mathjax === "ready") return then();
-  new MutationObserver((_records, observer) => {
-    if (page.dataset.mathjax !== "ready") return;
-    observer.disconnect();
-    then();
-  }).observe(page, { attributes: true, attributeFilter: ["data-mathjax"] });
-}
-
-whenFormulasAreDrawn(measureFormulas);
+});
