@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 COOKIE = "learner"
 A_YEAR = 365 * 24 * 3600
-WITHOUT_LEARNER = ("/static/", "/api/", "/openapi.json", "/docs", "/healthz")
+WITHOUT_LEARNER = ("/static/", "/math.css", "/api/", "/openapi.json", "/docs", "/healthz")
 RECOVERY_KEY = re.compile(r"^[0-9a-f]{32}$")
 
 

@@ -36,7 +36,9 @@ def test_formulas_arrive_typeset_by_the_server(client: TestClient) -> None:
         assert r"\(" not in page, path
         version = re.search(r'<link rel="stylesheet" href="/math\.css\?v=(\w+)">', page)
         assert version is not None, path
+    client.cookies.clear()  # a stylesheet, cached for all: it makes no learner
     stylesheet = client.get("/math.css", params={"v": version.group(1)})
+    assert "set-cookie" not in stylesheet.headers
     assert stylesheet.headers["content-type"].startswith("text/css")
     assert "immutable" in stylesheet.headers["cache-control"]
     assert "mjx-c.mjx-c1D466.TEX-I::before" in stylesheet.text  # the y of y_k
