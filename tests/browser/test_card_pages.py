@@ -6,9 +6,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import wait_for_mathjax
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, wait_for_mathjax
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -118,6 +118,34 @@ def test_a_card_shows_its_formulas_typeset_by_the_server_without_loading_mathjax
     assert page.evaluate("() => document.fonts.check('20px MJXTEX')")
     assert not [url for url in requested if "tex-chtml.js" in url]
     assert page.evaluate("() => MathJax.version") is None  # only its configuration is here
+
+
+def test_a_screen_reader_is_given_every_formula_and_part_of_a_card_before_it_is_drawn(
+    browser: Browser, server: LiveServer
+) -> None:
+    # Parts below the screen and the MathML inside each formula are not laid out until
+    # needed (content-visibility in app.css); the accessibility tree must still hold them.
+    # Chromium builds that tree whole only for assistive technology, as this flag tells it.
+    screen_reader = browser.browser_type.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_FLAGS, "--force-renderer-accessibility"]
+    )
+    page = screen_reader.new_page()
+    page.goto(f"{server.url}/formulas/adam")
+    wait_for_mathjax(page)
+    cdp = page.context.new_cdp_session(page)
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+
+    def exposed(role: str) -> list[str]:
+        nodes = cdp.send("Accessibility.queryAXTree", {"nodeId": root, "role": role})["nodes"]
+        return [node.get("name", {}).get("value", "") for node in nodes]
+
+    try:
+        assert len(exposed("MathMLMath")) == page.locator("mjx-container").count() > 100
+        assert len(exposed("MathMLIdentifier")) == page.locator("mjx-assistive-mml mi").count()
+        headings = set(exposed("heading"))
+        assert {"記号の意味", "解説", "よくある間違い", "出典（検証に用いた一次資料）"} <= headings
+    finally:
+        screen_reader.close()
 
 
 def test_without_node_mathjax_typesets_the_formulas_near_the_screen_as_they_come(
