@@ -1,15 +1,19 @@
-"""The baseline for bench/load.py: a bare FastAPI app with one POST of comparable JSON work.
+"""The baselines for the benchmarks: a bare FastAPI app with no middleware and no database.
 
-It validates a list of numbers with pydantic and answers with them as outputs and as a
-step, the shape of a calculation, but computes nothing and has no middleware.
+For bench/load.py, one POST of comparable JSON work: it validates a list of numbers with
+pydantic and answers with them as outputs and as a step, the shape of a calculation, but
+computes nothing. For bench/pages.py, a blank page.
 """
 
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 app = FastAPI()
+
+BLANK_PAGE = '<!doctype html><html lang="en"><meta charset="utf-8"><title>Blank</title><p>Blank'
 
 
 class Numbers(BaseModel):
@@ -36,3 +40,8 @@ def echo(numbers: Numbers) -> dict[str, Any]:
         "outputs": {"probabilities": scaled},
         "steps": [{"label": "z / T", "value": scaled}],
     }
+
+
+@app.get("/blank", response_class=HTMLResponse)
+def blank() -> str:
+    return BLANK_PAGE
