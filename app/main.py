@@ -28,11 +28,13 @@ def prepare(settings: Settings, engine: Engine) -> catalog.SyncReport:
     formulas typeset.
     """
     checked = catalog.read_catalog(settings.formulas_dir)  # slow: before the lock
-    math = typesetting.catalog_math(checked.cards)  # so is reading the cards' formulas
+    # So is reading the cards' formulas, needed only to typeset them.
+    math = typesetting.catalog_math(checked.cards) if settings.node else None
     with schema_change(engine) as session:
         upgrade(session)
         report = catalog.sync_catalog(session, checked)
-        typesetting.update(session, math, settings.node)
+        if math is not None:
+            typesetting.update(session, math, settings.node)
         return report
 
 

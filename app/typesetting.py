@@ -100,12 +100,13 @@ def update(session: Session, math: list[Math], node: str) -> bool:
     changed anything.
 
     Typesets only when the formulas differ from those already held, all of them at once
-    (the stylesheet covers the characters of all). Held typesetting is kept when Node.js
-    is missing or fails: a formula it lacks is typeset in the browser.
+    (the stylesheet covers the characters of all), with the Node.js program `node`. Held
+    typesetting is kept when it is missing or fails: a formula it lacks is typeset in the
+    browser.
     """
     digest = _digest(math)
     version = session.get_one(CatalogVersion, 1)
-    if version.math_digest == digest or not node:
+    if version.math_digest == digest:
         return False
     typeset = _typeset(node, math, digest)
     if typeset is None:

@@ -98,17 +98,17 @@ function typesetInView() {
     if (observe(document.body) === 0) resolve();
     // Content htmx swaps in (htmx:load fires for each new element) may hold math too.
     document.addEventListener("htmx:load", (event) => observe(event.target));
-    window.addEventListener("beforeprint", () => {
-      const left = mathIn(document.body);
-      if (left.length) typeset(left);
-    });
+    window.addEventListener("beforeprint", typesetTheRest);
   });
 }
 
-function typesetPage() {
-  if (!typesetAll) return typesetInView();
+function typesetTheRest() {
   const left = mathIn(document.body);
   return left.length ? typeset(left) : Promise.resolve();
+}
+
+function typesetPage() {
+  return typesetAll ? typesetTheRest() : typesetInView();
 }
 
 // Resolves when the formulas in view are drawn; other scripts wait on it (sheet.js).
