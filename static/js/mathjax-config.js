@@ -111,8 +111,16 @@ function typesetPage() {
   return typesetAll ? typesetTheRest() : typesetInView();
 }
 
+// After the next frame's layout, the fonts of the formulas in view have been asked for, and
+// document.fonts.ready waits for them. Read any sooner, it lays the page out on the spot,
+// and again once the fonts are in.
+function afterLayout() {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
+}
+
 // Resolves when the formulas in view are drawn; other scripts wait on it (sheet.js).
 window.formulasDrawn = typesetPage()
+  .then(afterLayout)
   .then(() => document.fonts.ready) // MathJax's fonts, for the formulas typeset on the server
   .then(() => {
     performance.mark("mathjax-ready"); // for timing from the navigation's start

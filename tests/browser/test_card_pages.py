@@ -120,6 +120,45 @@ def test_a_card_shows_its_formulas_typeset_by_the_server_without_loading_mathjax
     assert page.evaluate("() => MathJax.version") is None  # only its configuration is here
 
 
+SCRIPT_RUNS = {"EvaluateScript", "FunctionCall", "TimerFire", "FireAnimationFrame"}
+"""Trace events of a script running: loaded, called back, on a timer, before a frame."""
+
+
+def within(event: dict, outer: dict) -> bool:
+    same_thread = (event["pid"], event["tid"]) == (outer["pid"], outer["tid"])
+    return same_thread and outer["ts"] <= event["ts"] <= outer["ts"] + outer["dur"]
+
+
+def layouts_forced_by_scripts(trace: dict, until_mark: str) -> list[str]:
+    """The scripts (by URL) that made the browser lay the page out, up to a performance mark."""
+    events = trace["traceEvents"]
+    until = min(event["ts"] for event in events if event["name"] == until_mark)
+    ran = [event for event in events if event["name"] in SCRIPT_RUNS and event["ts"] < until]
+    layouts = [event for event in events if event["name"] == "Layout" and event["ph"] == "X"]
+    return [
+        script["args"].get("data", {}).get("url", script["name"])
+        for script in ran
+        if any(within(layout, script) for layout in layouts)
+    ]
+
+
+def test_no_script_makes_the_browser_lay_out_a_card_before_its_formulas_are_drawn(
+    browser: Browser, server: LiveServer
+) -> None:
+    # A script that reads layout while the page loads (document.fonts.ready does) makes the
+    # browser lay the whole card out there and then, and again once MathJax's fonts are in:
+    # on adam, 50 ms more before the first paint.
+    page = browser.new_page()
+    browser.start_tracing(page=page, categories=["devtools.timeline", "blink.user_timing"])
+    try:
+        page.goto(f"{server.url}/formulas/adam")
+        wait_for_mathjax(page)
+    finally:
+        trace = json.loads(browser.stop_tracing())
+    assert layouts_forced_by_scripts(trace, until_mark="mathjax-ready") == []
+    page.close()
+
+
 def test_a_screen_reader_is_given_every_formula_and_part_of_a_card_before_it_is_drawn(
     browser: Browser, server: LiveServer
 ) -> None:
