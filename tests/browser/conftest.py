@@ -66,5 +66,8 @@ def page(browser: Browser, outside_requests: list[str]) -> Iterator[Page]:
     assert policy_violations == [], "our pages must run under their own CSP"
 
 
-def wait_for_mathjax(page: Page) -> None:
-    expect(page.locator("html")).to_have_attribute("data-mathjax", "ready", timeout=30_000)
+def wait_until_ready(page: Page) -> None:
+    """Until the formulas in view are drawn, and then htmx has started (as a learner would)."""
+    html = page.locator("html")
+    expect(html).to_have_attribute("data-mathjax", "ready", timeout=30_000)
+    expect(html).to_have_attribute("data-htmx", "ready", timeout=30_000)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, wait_for_mathjax
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, wait_until_ready
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -38,14 +38,14 @@ def scroll_through(page: Page) -> None:
     """
     if not page.evaluate(SCROLL_A_SCREEN_AT_A_TIME, FRAME_PATIENCE_MS):
         page.reload()
-        wait_for_mathjax(page)
+        wait_until_ready(page)
         drawn = page.evaluate(SCROLL_A_SCREEN_AT_A_TIME, FRAME_PATIENCE_MS)
         assert drawn, f"{page.url} stopped drawing twice"
     expect(page.locator(UNTYPESET)).to_have_count(0)
 
 
 def assert_math_rendered_cleanly(page: Page) -> None:
-    wait_for_mathjax(page)
+    wait_until_ready(page)
     assert page.locator("mjx-container").count() > 0
     scroll_through(page)
     assert page.locator("mjx-merror").count() == 0, page.locator("mjx-merror").all_inner_texts()
@@ -59,7 +59,7 @@ def test_a_page_that_stops_drawing_is_loaded_again_then_checked(
     page: Page, server: LiveServer
 ) -> None:
     page.goto(f"{server.url}/formulas/adam")
-    wait_for_mathjax(page)
+    wait_until_ready(page)
     page.evaluate("() => { window.requestAnimationFrame = () => 0; }")  # no frame ever comes
     loads: list[str] = []
     page.on("load", lambda loaded: loads.append(loaded.url))
@@ -109,7 +109,7 @@ def test_a_card_shows_its_formulas_typeset_by_the_server_without_loading_mathjax
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto(f"{server.url}/formulas/adam")  # a long card: 106 formulas
-    wait_for_mathjax(page)
+    wait_until_ready(page)
     assert page.locator(".math").count() > 100
     expect(page.locator(UNTYPESET)).to_have_count(0)
     formula = page.locator(".equations mjx-container").first.bounding_box()
@@ -152,11 +152,28 @@ def test_no_script_makes_the_browser_lay_out_a_card_before_its_formulas_are_draw
     browser.start_tracing(page=page, categories=["devtools.timeline", "blink.user_timing"])
     try:
         page.goto(f"{server.url}/formulas/adam")
-        wait_for_mathjax(page)
+        wait_until_ready(page)
     finally:
         trace = json.loads(browser.stop_tracing())
     assert layouts_forced_by_scripts(trace, until_mark="mathjax-ready") == []
     page.close()
+
+
+HTMX_STARTED = """() => ({
+  htmx: performance.getEntriesByType("resource").find((entry) => entry.name.includes("htmx.min.js"))
+    .startTime,
+  loaded: performance.getEntriesByType("navigation")[0].loadEventStart,
+  drawn: performance.getEntriesByName("mathjax-ready")[0].startTime,
+})"""
+
+
+def test_htmx_is_fetched_once_the_card_is_drawn_and_loaded(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/formulas/softmax")
+    wait_until_ready(page)
+    started = page.evaluate(HTMX_STARTED)
+    assert started["htmx"] >= started["loaded"] > 0
+    assert started["htmx"] >= started["drawn"] > 0
+    # That it then runs, the calculators' tests show: they recompute as the learner types.
 
 
 def test_a_screen_reader_is_given_every_formula_and_part_of_a_card_before_it_is_drawn(
@@ -170,7 +187,7 @@ def test_a_screen_reader_is_given_every_formula_and_part_of_a_card_before_it_is_
     )
     page = screen_reader.new_page()
     page.goto(f"{server.url}/formulas/adam")
-    wait_for_mathjax(page)
+    wait_until_ready(page)
     cdp = page.context.new_cdp_session(page)
     root = cdp.send("DOM.getDocument")["root"]["nodeId"]
 
@@ -191,7 +208,7 @@ def test_without_node_mathjax_typesets_the_formulas_near_the_screen_as_they_come
     page: Page, server_without_node: LiveServer
 ) -> None:
     page.goto(f"{server_without_node.url}/formulas/adam")
-    wait_for_mathjax(page)
+    wait_until_ready(page)
     assert page.evaluate("() => MathJax.version") == "3.2.2"
     expect(page.locator(".equations mjx-container").first).to_be_visible()
     below = page.locator(UNTYPESET)
@@ -206,7 +223,7 @@ def test_without_node_mathjax_typesets_the_formulas_near_the_screen_as_they_come
 
 def test_math_that_htmx_swaps_in_is_typeset(page: Page, server: LiveServer) -> None:
     page.goto(f"{server.url}/formulas/softmax")
-    wait_for_mathjax(page)
+    wait_until_ready(page)
     page.evaluate(
         r"""() => htmx.swap("#result", '<p><span class="math">\\(x^2\\)</span></p>',
                             { swapStyle: "innerHTML" })"""

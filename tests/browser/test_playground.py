@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from tests.browser.conftest import wait_until_ready
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -61,6 +62,7 @@ def test_drawn_adam_path_is_the_adam_calculator_and_follows_the_inputs(
     page: Page, server: LiveServer, outside_requests: list[str], test_output: Path
 ) -> None:
     page.goto(f"{server.url}/playground")
+    wait_until_ready(page)
     for optimizer in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"):
         expect(path_line(page, optimizer)).to_have_count(1)
         expect(page.locator(f'.playground-legend li[data-optimizer="{optimizer}"]')).to_be_visible()

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import wait_for_mathjax
+from tests.browser.conftest import wait_until_ready
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -14,7 +14,7 @@ QUESTIONS = 5
 
 
 def keyboard_ready(page: Page) -> None:
-    wait_for_mathjax(page)
+    wait_until_ready(page)
     expect(page.locator("html")).to_have_attribute("data-quiz", "ready")
 
 
