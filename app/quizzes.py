@@ -262,9 +262,15 @@ def _normalized(latex: str) -> str:
     return _WHITESPACE.sub("", latex)
 
 
+NOT_MATH_ARGUMENT = re.compile(r"\\(?:begin|end|text[a-z]*|mbox)\s*$")
+"""Macros whose argument is not math: a box in it is an error (an environment's name) or
+shown as its TeX (text)."""
+
+
 @lru_cache(maxsize=4096)  # a complete-the-formula question scans every card's formula
 def brace_groups(latex: str) -> tuple[tuple[int, int], ...]:
-    """Spans of the contents of every `{…}` group worth masking (3+ visible characters)."""
+    """Spans of the contents of every `{…}` group worth masking: math of 3+ visible
+    characters."""
     spans, stack = [], []
     for position, character in enumerate(latex):
         escaped = position > 0 and latex[position - 1] == "\\"
@@ -272,7 +278,8 @@ def brace_groups(latex: str) -> tuple[tuple[int, int], ...]:
             stack.append(position + 1)
         elif character == "}" and not escaped and stack:
             start = stack.pop()
-            if len(_normalized(latex[start:position])) >= 3:
+            math = not NOT_MATH_ARGUMENT.search(latex, 0, start - 1)
+            if math and len(_normalized(latex[start:position])) >= 3:
                 spans.append((start, position))
     return tuple(spans)
 

@@ -108,6 +108,12 @@ def test_complete_the_formula_masks_a_term_that_restores_the_formula() -> None:
         assert len(set(terms)) == len(terms)
 
 
+def test_only_math_is_masked_never_an_environment_name_or_text() -> None:
+    # A box in \begin{…} is a TeX error; in \text{…} it is shown as its TeX.
+    latex = r"f(x) = \begin{cases} x^{abc} & \text{if positive} \\ 0 & \mbox{else} \end{cases}"
+    assert [latex[start:end] for start, end in quizzes.brace_groups(latex)] == ["abc"]
+
+
 def test_distractors_come_from_the_cards_common_mistakes() -> None:
     conv = next(card for card in CARDS if card.id == "conv-output-size")
     question = quizzes.generate([conv], 1, [Kind.COMPLETE], seed=0)[0]
