@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from app import calculators
+from app.cards import Card
+from app.markdown import Math
 
 OPTIONS_PER_QUESTION = 4
 RELATIVE_TOLERANCE = 0.01
@@ -42,6 +44,19 @@ class CardFacts:
     symbols: tuple[tuple[str, dict[str, str]], ...]
     wrong_forms: tuple[tuple[str, dict[str, str]], ...] = ()
     calculator: str | None = None
+
+
+def facts_of(card: Card) -> CardFacts:
+    """A card file's facts (the server reads them from the database instead)."""
+    return CardFacts(
+        id=card.id,
+        category=card.category,
+        title={"ja": card.title.ja, "en": card.title.en},
+        latex=card.latex[0],
+        symbols=tuple((s.latex, {"ja": s.ja, "en": s.en}) for s in card.symbols),
+        wrong_forms=tuple((w.latex, {"ja": w.ja, "en": w.en}) for w in card.wrong_forms),
+        calculator=card.calculator,
+    )
 
 
 @dataclass(frozen=True)
@@ -170,18 +185,38 @@ def _complete(
     groups = brace_groups(card.latex)
     start, end = _group_around_a_mistake(card, groups) or groups[int(rng.integers(len(groups)))]
     correct = card.latex[start:end]
-    candidates = _mistaken_terms(card, start, end) + [
-        Option(math=term) for term in _mutations(correct)
-    ]
+    candidates = _own_distractors(card, start, end)
     others = [c for c in cards if c.id != card.id]
     others.sort(key=lambda c: c.category != card.category)  # same category first
     for other in others:
         candidates += [Option(math=other.latex[a:b]) for a, b in brace_groups(other.latex)]
     distractors = _distinct(candidates, exclude={correct}, rng=rng)
-    masked = card.latex[:start] + r"\boxed{\;?\;}" + card.latex[end:]
+    masked = _masked(card.latex, start, end)
     return _multiple_choice(
         index, Kind.COMPLETE, card, {"latex": masked}, Option(math=correct), distractors, rng
     )
+
+
+def _masked(latex: str, start: int, end: int) -> str:
+    return latex[:start] + r"\boxed{\;?\;}" + latex[end:]
+
+
+def _own_distractors(card: CardFacts, start: int, end: int) -> list[Option]:
+    """The wrong options a group of the card itself suggests: its mistakes, then slips."""
+    mutations = [Option(math=term) for term in _mutations(card.latex[start:end])]
+    return _mistaken_terms(card, start, end) + mutations
+
+
+def complete_math(card: CardFacts) -> set[Math]:
+    """Every formula a complete-the-formula question can show of this card: its formula with
+    a group masked (shown as a display), and each group, its mistakes and slips (options, on
+    this card's questions or on others')."""
+    math: set[Math] = set()
+    for start, end in brace_groups(card.latex):
+        math.add((_masked(card.latex, start, end), True))
+        options = [Option(math=card.latex[start:end]), *_own_distractors(card, start, end)]
+        math.update((option.math, False) for option in options if option.math is not None)
+    return math
 
 
 def _symbol(

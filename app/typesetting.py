@@ -22,7 +22,7 @@ from threading import Lock
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from app import catalog
+from app import catalog, quizzes
 from app.cards import LANGUAGES, Card
 from app.config import PROJECT_ROOT
 from app.markdown import Math, math_in
@@ -64,8 +64,9 @@ def math_key(math: Math) -> str:
 
 
 def card_math(card: Card) -> set[Math]:
-    """Every formula the card's page, the catalog and the sheet show, as they show it."""
-    math = {(latex, True) for latex in card.latex}
+    """Every formula the card's page, the catalog, the sheet and quiz questions show, as they
+    show it."""
+    math = {(latex, True) for latex in card.latex} | quizzes.complete_math(quizzes.facts_of(card))
     math |= {(symbol.latex, False) for symbol in card.symbols}
     math |= {(other.latex, True) for other in [*card.wrong_forms, *card.variants]}
     for language in LANGUAGES:

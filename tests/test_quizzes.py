@@ -9,18 +9,8 @@ from app import calculators, catalog, quizzes
 from app.config import PROJECT_ROOT
 from app.quizzes import CardFacts, Kind
 
-CARDS = [
-    CardFacts(
-        id=card.id,
-        category=card.category,
-        title=card.title.model_dump(),
-        latex=card.latex[0],
-        symbols=tuple((s.latex, {"ja": s.ja, "en": s.en}) for s in card.symbols),
-        wrong_forms=tuple((w.latex, {"ja": w.ja, "en": w.en}) for w in card.wrong_forms),
-        calculator=card.calculator,
-    )
-    for card, _ in catalog.read_catalog(PROJECT_ROOT / "formulas").cards
-]
+CATALOG = catalog.read_catalog(PROJECT_ROOT / "formulas")
+CARDS = [quizzes.facts_of(card) for card, _ in CATALOG.cards]
 CATEGORIES = sorted({card.category for card in CARDS})
 
 

@@ -66,6 +66,16 @@ def test_every_formula_typesets_without_an_error(typeset: TypesetMath) -> None:
         assert ('display="true"' in formula.split(">")[0]) == math[1], math
 
 
+def test_a_quiz_shows_a_masked_term_as_a_box_not_as_its_tex(typeset: TypesetMath) -> None:
+    masked = [m for m in typesetting.catalog_math(CATALOG.cards) if r"\boxed{\;?\;}" in m[0]]
+    assert len(masked) > 300  # the formulas of complete-the-formula questions
+    for math in masked:
+        formula = typeset.get(math)
+        assert formula is not None, math
+        assert 'notation="box"' in formula, math
+        assert r"\boxed" not in formula, math
+
+
 def test_the_stylesheet_draws_every_character_the_formulas_use(typeset: TypesetMath) -> None:
     characters = set().union(*(CHARACTER.findall(formula) for formula in typeset.html.values()))
     assert len(characters) > 200

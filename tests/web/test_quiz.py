@@ -188,6 +188,18 @@ def test_a_practice_quiz_gives_feedback_then_results(learner: TestClient) -> Non
     assert int(score.group(1)) == sum("✓ 正解" in page for page in pages)
 
 
+def test_quiz_pages_arrive_with_every_formula_typeset_by_the_server(learner: TestClient) -> None:
+    url = start(learner, seed=5, count=12, kind=["complete", "symbol", "compute", "name"])
+    pages = [learner.get(url).text]
+    pages += answer_all(learner, url)  # each with the feedback on the question answered
+    assert len(pages) == 13
+    for page in pages:
+        assert "mjx-container" in page
+        assert r"\(" not in page  # nothing left to MathJax in the browser
+        assert r"\[" not in page
+    assert any('notation="box"' in page for page in pages)  # a formula with a term masked
+
+
 def test_a_mock_exam_shows_results_only_at_the_end(learner: TestClient) -> None:
     url = start(learner, seed=3, count=2, mode="exam", kind="name")
     assert 'class="countdown"' in learner.get(url).text
