@@ -34,7 +34,7 @@ import random
 import re
 import statistics
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -53,18 +53,24 @@ TARGETS = {"p99_ms": 50.0, "ratio": 0.7}
 class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    why: Counter[str] = field(default_factory=Counter)
+    """Each error's kind of request and what went wrong, to be explained."""
 
     async def timed(self, kind: str, request: Awaitable[httpx.Response]) -> httpx.Response | None:
         start = time.perf_counter()
         try:
             response = await request
-        except httpx.HTTPError:
-            self.errors[kind] += 1
+        except httpx.HTTPError as error:
+            self.failed(kind, f"{type(error).__name__}: {error}")
             return None
         self.latencies[kind].append((time.perf_counter() - start) * 1000)
         if response.status_code >= 400:
-            self.errors[kind] += 1
+            self.failed(kind, f"{response.status_code} ({response.url.path})")
         return response
+
+    def failed(self, kind: str, why: str) -> None:
+        self.errors[kind] += 1
+        self.why[f"{kind}: {why}"] += 1
 
 
 @dataclass
@@ -174,6 +180,8 @@ def table(title: str, stats: Stats, seconds: float) -> dict[str, float]:
             f"| {kind} | {rates[kind]:.0f} | {statistics.median(latencies):.1f} "
             f"| {p99(latencies):.1f} | {errors} |"
         )
+    for why, count in stats.why.most_common():
+        print(f"- {count} × {why}")
     return rates
 
 
