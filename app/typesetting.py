@@ -66,7 +66,7 @@ def math_key(math: Math) -> str:
 def card_math(card: Card) -> set[Math]:
     """Every formula the card's page, the catalog, the sheet and quiz questions show, as they
     show it."""
-    math = {(latex, True) for latex in card.latex} | quizzes.complete_math(quizzes.facts_of(card))
+    math = {(latex, True) for latex in card.latex}
     math |= {(symbol.latex, False) for symbol in card.symbols}
     math |= {(other.latex, True) for other in [*card.wrong_forms, *card.variants]}
     for language in LANGUAGES:
@@ -77,7 +77,7 @@ def card_math(card: Card) -> set[Math]:
             *(variant.note[language] for variant in card.variants),
         ]:
             math.update(math_in(line, inline=True))
-    return math
+    return math | quizzes.complete_math(quizzes.facts_of(card))
 
 
 _math_by_card_digest: dict[str, frozenset[Math]] = {}

@@ -143,12 +143,11 @@ def layouts_forced_by_scripts(trace: dict, until_mark: str) -> list[str]:
 
 
 def test_no_script_makes_the_browser_lay_out_a_card_before_its_formulas_are_drawn(
-    browser: Browser, server: LiveServer
+    browser: Browser, page: Page, server: LiveServer
 ) -> None:
     # A script that reads layout while the page loads (document.fonts.ready does) makes the
     # browser lay the whole card out there and then, and again once MathJax's fonts are in:
     # on adam, 50 ms more before the first paint.
-    page = browser.new_page()
     browser.start_tracing(page=page, categories=["devtools.timeline", "blink.user_timing"])
     try:
         page.goto(f"{server.url}/formulas/adam")
@@ -156,7 +155,6 @@ def test_no_script_makes_the_browser_lay_out_a_card_before_its_formulas_are_draw
     finally:
         trace = json.loads(browser.stop_tracing())
     assert layouts_forced_by_scripts(trace, until_mark="mathjax-ready") == []
-    page.close()
 
 
 HTMX_STARTED = """() => ({
