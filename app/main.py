@@ -2,7 +2,7 @@
 
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from functools import partial
 
 from fastapi import FastAPI
@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from app import catalog, typesetting
 from app.config import Settings
-from app.db import make_engine, make_session_factory, schema_change, upgrade
+from app.db import Checkpointer, make_engine, make_session_factory, schema_change, upgrade
 from app.web import api, errors, health, pages, playground, progress_page, quiz, sheet_page
 from app.web.learners import LearnerCookie
 from app.web.page_cache import PageCache
@@ -52,7 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # process: kept out of the collector's full passes, which took 100 ms each and
         # stalled every request in flight. Unfrozen at shutdown, so it can be freed.
         gc.freeze()
-        yield
+        with Checkpointer(engine) if settings.is_sqlite else nullcontext():
+            yield
         gc.unfreeze()
         engine.dispose()
 

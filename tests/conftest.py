@@ -9,6 +9,7 @@ throw-away cluster and sets it), or else a throw-away cluster started here by
 import os
 import secrets
 import shutil
+import struct
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,6 +101,23 @@ def database_url(request: pytest.FixtureRequest, backend: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@dataclass(frozen=True)
+class LogState:
+    pages: int
+    """Pages in an SQLite database's log (its WAL)."""
+    copied: int
+    """How many of them a checkpoint has copied back into the database file."""
+
+
+def log_state(database: Path) -> LogState:
+    """Read from the log's index (the -shm file) without taking any of the database's locks:
+    mxFrame and nBackfill (https://sqlite.org/walformat.html)."""
+    index = (database.parent / f"{database.name}-shm").read_bytes()
+    return LogState(
+        pages=struct.unpack_from("=I", index, 16)[0], copied=struct.unpack_from("=I", index, 96)[0]
+    )
 
 
 def scalar(url: str, sql: str) -> Any:

@@ -22,7 +22,7 @@ from app.config import Settings
 from app.main import create_app
 from app.quizzes import Kind
 from app.web import quiz as quiz_routes
-from tests.conftest import scalar
+from tests.conftest import log_state, scalar
 
 pytestmark = pytest.mark.databases
 MAIN = re.compile(r'<main id="main">(.*)</main>', re.S)
@@ -227,6 +227,22 @@ def test_a_repeated_submission_is_stored_once(learner: TestClient, settings: Set
     for _ in range(3):
         post_answer(learner, url, "0", "1")
     assert scalar(settings.database_url, "select count(*) from answers") == 1
+
+
+def test_the_log_is_copied_into_the_database_soon_after_the_last_answer(tmp_path) -> None:
+    """The app checkpoints once a request is over. SQLite's own checkpoint, inside each
+    commit, stopped short of the pages being committed: their request was still reading."""
+    settings = Settings(data_dir=tmp_path)
+    with TestClient(create_app(settings)) as learner:
+        answer_all(learner, start(learner, seed=5, count=5, kind="name"))
+        log = log_state(tmp_path / "koshiki.sqlite3")
+        for _ in range(100):
+            if log.copied == log.pages:
+                break
+            time.sleep(0.05)
+            log = log_state(tmp_path / "koshiki.sqlite3")
+        assert log.pages > 0
+        assert log.copied == log.pages
 
 
 def test_one_learner_cannot_see_or_answer_anothers_quiz(
