@@ -1,15 +1,17 @@
-"""The `koshiki` command: serve the app, load or check the catalog, export it."""
+"""The `koshiki` command: serve the app, load or check the catalog, export it, back it up."""
 
 import argparse
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
 
 from app import catalog
 from app.cards import LANGUAGES
 from app.config import Settings
-from app.db import make_engine, make_session_factory
+from app.db import backup_sqlite, make_engine, make_session_factory
 from app.web.i18n import DEFAULT_LANGUAGE
 
 WORKER_STARTUP_SECONDS = 30
@@ -52,6 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--category", action="append", default=[], help="only this category (repeatable)"
     )
     sheet.add_argument("--language", choices=LANGUAGES, default=DEFAULT_LANGUAGE)
+    backup = commands.add_parser(
+        "backup", help="copy the SQLite database to a file, safe while the app serves"
+    )
+    backup.add_argument("output", type=Path)
     arguments = parser.parse_args(argv)
     settings = Settings()
     try:
@@ -137,12 +143,32 @@ def _sheet(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _backup(settings: Settings, arguments: argparse.Namespace) -> int:
+    if not settings.is_sqlite:
+        print(
+            "koshiki: backup copies an SQLite database; use pg_dump for PostgreSQL", file=sys.stderr
+        )
+        return 1
+    try:
+        backup_sqlite(settings.sqlite_file, arguments.output)
+    except (sqlite3.Error, OSError) as error:
+        print(f"koshiki: no backup made: {error}", file=sys.stderr)
+        return 1
+    with closing(sqlite3.connect(arguments.output)) as copy:
+        learners, answers = copy.execute(
+            "SELECT (SELECT count(*) FROM learners), (SELECT count(*) FROM answers)"
+        ).fetchone()
+    print(f"backed up to {arguments.output} (learners: {learners}, answers: {answers})")
+    return 0
+
+
 COMMANDS = {
     "serve": _serve,
     "load": _load,
     "check": _check,
     "export-anki": _export_anki,
     "sheet": _sheet,
+    "backup": _backup,
 }
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,3 +65,8 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_file(self) -> Path:
+        """The SQLite database's file; only for an SQLite `database_url`."""
+        return Path(make_url(self.database_url).database or "")

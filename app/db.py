@@ -4,7 +4,8 @@ import hashlib
 import logging
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 from threading import Event, Lock, Thread
 
 from alembic.config import Config
@@ -148,6 +149,42 @@ class Checkpointer:
             connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").close()
         finally:
             connection.close()
+
+
+def backup_sqlite(database: Path, destination: Path) -> None:
+    """Copy an SQLite database to `destination` as it stands at one moment, while the app
+    keeps serving: SQLite's online backup, which reads what is still in the log too (a copy
+    of the file alone would miss it).
+
+    The copy is a single file (no log), checked before it replaces an older one, so a backup
+    cut short never leaves a broken file where the last good one was.
+    """
+    if not database.is_file():  # connecting would make an empty one
+        raise FileNotFoundError(f"there is no database at {database}")
+    if not destination.parent.is_dir():
+        raise FileNotFoundError(f"there is no directory {destination.parent}")
+    partial = destination.with_name(f".{destination.name}.partial")
+    partial.unlink(missing_ok=True)  # left by a backup cut short
+    try:
+        with (
+            closing(sqlite3.connect(database)) as source,
+            closing(sqlite3.connect(partial)) as copy,
+        ):
+            source.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")
+            _require_sound(copy)
+        partial.replace(destination)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _require_sound(copy: sqlite3.Connection) -> None:
+    (tables,) = copy.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+    if not tables:
+        raise sqlite3.DatabaseError("the database is empty")
+    (check,) = copy.execute("PRAGMA quick_check").fetchone()
+    if check != "ok":
+        raise sqlite3.DatabaseError(f"the copy is damaged: {check}")
 
 
 def _postgresql_begin(connection: Connection) -> None:

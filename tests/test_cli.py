@@ -5,6 +5,7 @@ import sqlite3
 import subprocess
 import sys
 import zipfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ from app.catalog import CatalogError
 from app.cli import main
 from app.config import Settings
 from app.main import create_app
+from tests.conftest import scalar
+from tests.web.test_quiz import answer_all, start
 
 
 def break_sigmoid(formulas_dir: Path) -> None:
@@ -130,3 +133,58 @@ def test_serve_refuses_a_bad_worker_count_or_port_naming_the_option(
         main(["serve", option, value])
     assert exited.value.code == 2
     assert f"argument {option}: expected a whole number from 1 to" in capsys.readouterr().err
+
+
+def test_backup_copies_every_answer_while_the_app_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    use_database(settings, monkeypatch)
+    copy = tmp_path / "koshiki-backup.sqlite3"
+    copy.write_text("yesterday's backup")  # replaced
+    with TestClient(create_app(settings)) as learner:
+        answer_all(learner, start(learner, seed=7, count=4, kind="name"))
+        assert main(["backup", str(copy)]) == 0
+    assert capsys.readouterr().out.strip() == f"backed up to {copy} (learners: 1, answers: 4)"
+    with closing(sqlite3.connect(copy)) as restored:
+        assert restored.execute("PRAGMA journal_mode").fetchone() == ("delete",)  # one file
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data", copy.name]
+
+    elsewhere = Settings(data_dir=tmp_path / "restored")
+    elsewhere.data_dir.mkdir()
+    copy.rename(elsewhere.sqlite_file)
+    with TestClient(create_app(elsewhere)) as restored:
+        assert restored.get("/healthz").json()["status"] == "ok"
+    assert scalar(elsewhere.database_url, "select count(*) from answers") == 4
+
+
+@pytest.mark.parametrize(
+    ("database", "output", "error"),
+    [
+        (
+            "sqlite:///{tmp}/none.sqlite3",
+            "{tmp}/copy",
+            "there is no database at {tmp}/none.sqlite3",
+        ),
+        (
+            "sqlite:///{tmp}/data.sqlite3",
+            "{tmp}/nowhere/copy",
+            "there is no directory {tmp}/nowhere",
+        ),
+        ("sqlite:///{tmp}/data.sqlite3", "{tmp}/copy", "the database is empty"),
+        ("postgresql+psycopg://u@127.0.0.1/k", "{tmp}/copy", "use pg_dump for PostgreSQL"),
+    ],
+)
+def test_backup_refuses_clearly_and_writes_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    database: str,
+    output: str,
+    error: str,
+) -> None:
+    (tmp_path / "data.sqlite3").touch()
+    monkeypatch.setenv("KOSHIKI_DATABASE_URL", database.format(tmp=tmp_path))
+    assert main(["backup", output.format(tmp=tmp_path)]) == 1
+    assert error.format(tmp=tmp_path) in capsys.readouterr().err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data.sqlite3"]

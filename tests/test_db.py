@@ -1,9 +1,11 @@
 """The database on every backend: migrations both ways, time zones and JSON kept exactly,
 and an engine that serves as many concurrent requests as the server runs at once."""
 
+import sqlite3
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from app.config import Settings
 from app.db import (
     Checkpointer,
     alembic_config,
+    backup_sqlite,
     make_engine,
     make_session_factory,
     migrate,
@@ -141,3 +144,16 @@ def test_the_sqlite_log_starts_over_though_each_writer_commits_while_reading(
     engine.dispose()
     assert pages[-1] > 0
     assert max(pages) < 500  # about 100 on an idle machine
+
+
+def test_a_backup_holds_what_is_still_in_the_log(tmp_path: Path) -> None:
+    database, copy = tmp_path / "k.db", tmp_path / "copy.db"
+    with closing(sqlite3.connect(database, isolation_level=None)) as writer:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        writer.execute("create table answers (given text)")
+        writer.executemany("insert into answers values (?)", [("1",), ("2",)])
+        assert log_state(database).copied < log_state(database).pages
+        backup_sqlite(database, copy)
+    with closing(sqlite3.connect(copy)) as restored:
+        assert restored.execute("select given from answers").fetchall() == [("1",), ("2",)]
