@@ -17,6 +17,9 @@ from app.web.i18n import DEFAULT_LANGUAGE
 WORKER_STARTUP_SECONDS = 30
 """How long uvicorn waits for a worker to answer its health ping. Its default, 5 s, is less
 than a worker needs to import the app on a busy machine: it was killed and restarted forever."""
+KEEP_ALIVE_SECONDS = 5
+"""uvicorn's default. A load balancer that keeps idle connections to the app open longer
+sends, now and then, a request on one the app is closing, and answers it with a 502."""
 
 
 def whole_number(low: int, high: int) -> Callable[[str], int]:
@@ -41,6 +44,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=whole_number(1, 65535), default=8000)
     serve.add_argument("--workers", type=whole_number(1, 64), default=1)
+    serve.add_argument(
+        "--keep-alive",
+        type=whole_number(1, 3600),
+        default=KEEP_ALIVE_SECONDS,
+        help="seconds an idle connection stays open; behind a load balancer, more than its "
+        "idle timeout",
+    )
     commands.add_parser("load", help="migrate the database and load formulas/ into it")
     commands.add_parser("check", help="validate every card and recompute its worked example")
     deck = commands.add_parser("export-anki", help="write an Anki deck (.apkg) of the cards")
@@ -104,6 +114,7 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
         workers=arguments.workers,
         http=PROTOCOL,
         timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
+        timeout_keep_alive=arguments.keep_alive,
     )
     return 0
 

@@ -1,9 +1,11 @@
 """The `koshiki` command, and a server that refuses to start with a bad card."""
 
+import http.client
 import os
 import sqlite3
 import subprocess
 import sys
+import time
 import zipfile
 from contextlib import closing
 from pathlib import Path
@@ -16,6 +18,7 @@ from app.cli import main
 from app.config import Settings
 from app.main import create_app
 from tests.conftest import scalar
+from tests.processes import free_port, responds, stop, wait_until
 from tests.web.test_quiz import answer_all, start
 
 
@@ -124,7 +127,13 @@ def test_export_anki_refuses_an_unknown_category_naming_the_option(
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--workers", "0"), ("--workers", "-2"), ("--workers", "two"), ("--port", "99999")],
+    [
+        ("--workers", "0"),
+        ("--workers", "-2"),
+        ("--workers", "two"),
+        ("--port", "99999"),
+        ("--keep-alive", "0"),
+    ],
 )
 def test_serve_refuses_a_bad_worker_count_or_port_naming_the_option(
     option: str, value: str, capsys: pytest.CaptureFixture[str]
@@ -133,6 +142,26 @@ def test_serve_refuses_a_bad_worker_count_or_port_naming_the_option(
         main(["serve", option, value])
     assert exited.value.code == 2
     assert f"argument {option}: expected a whole number from 1 to" in capsys.readouterr().err
+
+
+def test_serve_closes_a_connection_idle_for_its_keep_alive(tmp_path: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--keep-alive", "2"]
+    environment = {**os.environ, "KOSHIKI_DATA_DIR": str(tmp_path / "data"), "KOSHIKI_NODE": ""}
+    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: responds(f"http://127.0.0.1:{port}/healthz"), 60, "the server", process)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for idle in (0, 1):  # within the keep-alive: the same connection serves again
+            time.sleep(idle)
+            connection.request("GET", "/healthz")
+            assert connection.getresponse().read()
+        answered = time.monotonic()
+        assert connection.sock.recv(1) == b""  # closed by the server
+        assert 1.5 < time.monotonic() - answered < 4
+        connection.close()
+    finally:
+        stop(process)
 
 
 def test_backup_copies_every_answer_while_the_app_serves(
