@@ -161,7 +161,7 @@ def _backup(settings: Settings, arguments: argparse.Namespace) -> int:
         )
         return 1
     try:
-        backup_sqlite(settings.sqlite_file, arguments.output)
+        backup_sqlite(settings.sqlite_file, arguments.output, tables=("learners", "answers"))
     except (sqlite3.Error, OSError) as error:
         print(f"koshiki: no backup made: {error}", file=sys.stderr)
         return 1

@@ -3,7 +3,7 @@
 import hashlib
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 from threading import Event, Lock, Thread
@@ -151,13 +151,14 @@ class Checkpointer:
             connection.close()
 
 
-def backup_sqlite(database: Path, destination: Path) -> None:
+def backup_sqlite(database: Path, destination: Path, tables: Sequence[str] = ()) -> None:
     """Copy an SQLite database to `destination` as it stands at one moment, while the app
     keeps serving: SQLite's online backup, which reads what is still in the log too (a copy
     of the file alone would miss it).
 
-    The copy is a single file (no log), checked before it replaces an older one, so a backup
-    cut short never leaves a broken file where the last good one was.
+    The copy is a single file (no log), checked (sound, not empty, with these `tables`)
+    before it replaces an older one, so a backup cut short never leaves a broken file where
+    the last good one was.
     """
     if not database.is_file():  # connecting would make an empty one
         raise FileNotFoundError(f"there is no database at {database}")
@@ -172,16 +173,19 @@ def backup_sqlite(database: Path, destination: Path) -> None:
         ):
             source.backup(copy)
             copy.execute("PRAGMA journal_mode=DELETE")
-            _require_sound(copy)
+            _require_sound(copy, tables)
         partial.replace(destination)
     finally:
         partial.unlink(missing_ok=True)
 
 
-def _require_sound(copy: sqlite3.Connection) -> None:
-    (tables,) = copy.execute("SELECT count(*) FROM sqlite_schema").fetchone()
-    if not tables:
+def _require_sound(copy: sqlite3.Connection, tables: Sequence[str]) -> None:
+    present = {name for (name,) in copy.execute("SELECT name FROM sqlite_schema")}
+    if not present:
         raise sqlite3.DatabaseError("the database is empty")
+    missing = [table for table in tables if table not in present]
+    if missing:
+        raise sqlite3.DatabaseError(f"the database has no table '{missing[0]}'")
     (check,) = copy.execute("PRAGMA quick_check").fetchone()
     if check != "ok":
         raise sqlite3.DatabaseError(f"the copy is damaged: {check}")

@@ -201,6 +201,7 @@ def test_backup_copies_every_answer_while_the_app_serves(
             "there is no directory {tmp}/nowhere",
         ),
         ("sqlite:///{tmp}/data.sqlite3", "{tmp}/copy", "the database is empty"),
+        ("sqlite:///{tmp}/other.sqlite3", "{tmp}/copy", "has no table 'learners'"),
         ("postgresql+psycopg://u@127.0.0.1/k", "{tmp}/copy", "use pg_dump for PostgreSQL"),
     ],
 )
@@ -213,7 +214,9 @@ def test_backup_refuses_clearly_and_writes_nothing(
     error: str,
 ) -> None:
     (tmp_path / "data.sqlite3").touch()
+    with closing(sqlite3.connect(tmp_path / "other.sqlite3")) as other:
+        other.execute("create table notes (text)")  # not Koshiki's
     monkeypatch.setenv("KOSHIKI_DATABASE_URL", database.format(tmp=tmp_path))
     assert main(["backup", output.format(tmp=tmp_path)]) == 1
     assert error.format(tmp=tmp_path) in capsys.readouterr().err
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["data.sqlite3"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data.sqlite3", "other.sqlite3"]
