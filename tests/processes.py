@@ -1,12 +1,16 @@
 """Starting, waiting for and stopping the servers that tests and benchmarks run on 127.0.0.1."""
 
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
+from app.config import PROJECT_ROOT
 from app.serving import PROTOCOL
 
 
@@ -57,3 +61,30 @@ def uvicorn_command(app: list[str], port: int, workers: int) -> list[str]:
         "--host", "127.0.0.1", "--port", str(port),
         "--workers", str(workers), "--http", PROTOCOL,
     ]  # fmt: skip
+
+
+@contextmanager
+def koshiki_serve(
+    data_dir: Path,
+    *options: str,
+    log: Path,
+    cwd: Path = PROJECT_ROOT,
+    seconds: float = 60,
+    **environment: str,
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`koshiki serve` on a free port of 127.0.0.1 with its data in `data_dir`, its output in
+    `log`: yields its URL and process once /healthz answers, and stops it after the block."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *options]
+    env = {**os.environ, "KOSHIKI_DATA_DIR": str(data_dir), **environment}
+    log.parent.mkdir(exist_ok=True)
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_until(lambda: responds(f"{url}/healthz"), seconds, f"the server (log: {log})", process)
+        yield url, process
+    finally:
+        stop(process)

@@ -9,6 +9,7 @@ import time
 import zipfile
 from contextlib import closing
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,8 +18,8 @@ from app.catalog import CatalogError
 from app.cli import main
 from app.config import Settings
 from app.main import create_app
-from tests.conftest import scalar
-from tests.processes import free_port, responds, stop, wait_until
+from tests.conftest import TEST_OUTPUT, WORKER, scalar
+from tests.processes import koshiki_serve
 from tests.web.test_quiz import answer_all, start
 
 
@@ -145,13 +146,10 @@ def test_serve_refuses_a_bad_worker_count_or_port_naming_the_option(
 
 
 def test_serve_closes_a_connection_idle_for_its_keep_alive(tmp_path: Path) -> None:
-    port = free_port()
-    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--keep-alive", "2"]
-    environment = {**os.environ, "KOSHIKI_DATA_DIR": str(tmp_path / "data"), "KOSHIKI_NODE": ""}
-    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
-    try:
-        wait_until(lambda: responds(f"http://127.0.0.1:{port}/healthz"), 60, "the server", process)
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    log = TEST_OUTPUT / f"server-{WORKER}-keep-alive.log"
+    serving = koshiki_serve(tmp_path / "data", "--keep-alive", "2", log=log, KOSHIKI_NODE="")
+    with serving as (url, _):
+        connection = http.client.HTTPConnection(urlsplit(url).netloc, timeout=10)
         for idle in (0, 1):  # within the keep-alive: the same connection serves again
             time.sleep(idle)
             connection.request("GET", "/healthz")
@@ -160,8 +158,6 @@ def test_serve_closes_a_connection_idle_for_its_keep_alive(tmp_path: Path) -> No
         assert connection.sock.recv(1) == b""  # closed by the server
         assert 1.5 < time.monotonic() - answered < 4
         connection.close()
-    finally:
-        stop(process)
 
 
 def test_backup_copies_every_answer_while_the_app_serves(

@@ -9,7 +9,6 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,9 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.config import PROJECT_ROOT
 from tests.conftest import TEST_OUTPUT
-from tests.processes import free_port, responds, stop, wait_until
+from tests.processes import koshiki_serve, wait_until
 
 WORKERS = 3
 LEARNERS = 6
@@ -66,24 +64,10 @@ def worker_pids(master: int) -> set[int]:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    port = free_port()
-    TEST_OUTPUT.mkdir(exist_ok=True)
-    log = (TEST_OUTPUT / "crash-server.log").open("w")
-    master = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(WORKERS)],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "KOSHIKI_DATA_DIR": str(tmp_path / "data")},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    running = Server(f"http://127.0.0.1:{port}", tmp_path / "data" / "koshiki.sqlite3", master)
-    try:
-        wait_until(lambda: responds(f"{running.url}/healthz"), 60, "the server", master)
+    data_dir, log = tmp_path / "data", TEST_OUTPUT / "crash-server.log"
+    with koshiki_serve(data_dir, "--workers", str(WORKERS), log=log) as (url, master):
         wait_until(lambda: len(worker_pids(master.pid)) == WORKERS, 30, "every worker")
-        yield running
-    finally:
-        stop(master)
-        log.close()
+        yield Server(url, data_dir / "koshiki.sqlite3", master)
 
 
 def answer_quizzes(server: Server, seed: int, finished: threading.Event, tally: Tally) -> None:

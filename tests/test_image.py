@@ -3,7 +3,6 @@ the files its Dockerfile copies are enough to load the catalog and serve, and it
 user of its own behind a health check."""
 
 import json
-import os
 import re
 import shlex
 import shutil
@@ -14,7 +13,7 @@ from pathlib import Path
 
 from app.config import PROJECT_ROOT
 from tests.conftest import TEST_OUTPUT, WORKER
-from tests.processes import free_port, responds, stop, wait_until
+from tests.processes import koshiki_serve, responds
 
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 
@@ -51,20 +50,8 @@ def test_the_files_the_image_copies_are_enough_to_serve(tmp_path: Path) -> None:
     )  # fmt: skip
     assert Path(imported.stdout.strip()).is_relative_to(root)  # not the checkout's
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]  # as CMD does
-    environment = {**os.environ, "KOSHIKI_DATA_DIR": str(tmp_path / "data")}
-    TEST_OUTPUT.mkdir(exist_ok=True)
-    log_path = TEST_OUTPUT / f"server-{WORKER}-image.log"  # kept for diagnosis
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command, cwd=root, env=environment, stdout=log, stderr=subprocess.STDOUT
-        )
-    try:
-        wait_until(
-            lambda: responds(f"{url}/healthz"), 120, f"the server (log: {log_path})", process
-        )
+    log = TEST_OUTPUT / f"server-{WORKER}-image.log"  # kept for diagnosis
+    with koshiki_serve(tmp_path / "data", log=log, cwd=root, seconds=120) as (url, _):  # its CMD
         cards = len(list((PROJECT_ROOT / "formulas").glob("*/*.md")))
         assert f'"formulas":{cards}' in get(f"{url}/healthz").replace(" ", "")
         page = get(f"{url}/formulas/softmax")
@@ -72,8 +59,6 @@ def test_the_files_the_image_copies_are_enough_to_serve(tmp_path: Path) -> None:
         assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
         assert assets
         assert all(responds(url + asset) for asset in assets)
-    finally:
-        stop(process)
 
 
 def test_the_container_runs_as_its_own_user_behind_a_health_check() -> None:

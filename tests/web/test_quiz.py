@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, make_url
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from app import catalog, db, progress, quizzes
@@ -147,7 +147,7 @@ def test_requests_arriving_together_build_the_card_facts_once(
 def writes_blocked(settings: Settings) -> Iterator[None]:
     """Another client holds what every learner's write needs, until the block ends."""
     if settings.is_sqlite:
-        holder = sqlite3.connect(make_url(settings.database_url).database, isolation_level=None)
+        holder = sqlite3.connect(settings.sqlite_file, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")  # the database's write lock
         try:
             yield
@@ -235,12 +235,12 @@ def test_the_log_is_copied_into_the_database_soon_after_the_last_answer(tmp_path
     settings = Settings(data_dir=tmp_path)
     with TestClient(create_app(settings)) as learner:
         answer_all(learner, start(learner, seed=5, count=5, kind="name"))
-        log = log_state(tmp_path / "koshiki.sqlite3")
+        log = log_state(settings.sqlite_file)
         for _ in range(100):
             if log.copied == log.pages:
                 break
             time.sleep(0.05)
-            log = log_state(tmp_path / "koshiki.sqlite3")
+            log = log_state(settings.sqlite_file)
         assert log.pages > 0
         assert log.copied == log.pages
 
